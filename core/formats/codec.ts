@@ -1,0 +1,47 @@
+import type { DatasetHeader, EntryChunk } from '../types.js';
+
+/**
+ * The shapes every format implements. Formats only serialise: they never touch the final path,
+ * never compress and never compute the file's SHA-256 — the persistence pipeline does that
+ * around them (temp file, compression, hashing, fsync, rename).
+ */
+
+export type ChunkSource = Iterable<EntryChunk> | AsyncIterable<EntryChunk>;
+
+/** Filled in by an encoder once its output has been fully drained. */
+export interface EncodeSummary {
+  count: number;
+  contentChecksum: string;
+}
+
+export interface DecodeOptions {
+  /** Recompute the content digest and compare it with the stored one (default true). */
+  verifyChecksum?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface DecodedDataset {
+  header: DatasetHeader;
+  /**
+   * The entries in file order. Draining it to the end checks the entry count and, when
+   * verifying, the content checksum: a mismatch throws CHECKSUM_MISMATCH, a file that ends
+   * early throws CORRUPT_FILE — always after the last chunk, so callers must not commit
+   * anything before the iteration has finished.
+   */
+  chunks: AsyncIterable<EntryChunk>;
+  /** The stored content checksum; known once `chunks` has been drained (undefined for files that carry none). */
+  storedChecksum(): string | undefined;
+  /** True when the file was written by the original ruvector-extensions module. */
+  legacy: boolean;
+}
+
+/** json and binary: byte streams in, byte streams out, bounded memory both ways. */
+export interface StreamCodec {
+  readonly format: 'json' | 'binary';
+  /**
+   * Yields the file's bytes in order. `header.count` is what the caller expects to write; the
+   * count actually written (and stored in the trailer) is reported in `summary`.
+   */
+  encode(header: DatasetHeader, chunks: ChunkSource, summary: EncodeSummary, signal?: AbortSignal): AsyncGenerator<Buffer>;
+  decode(input: AsyncIterable<Buffer>, options?: DecodeOptions): Promise<DecodedDataset>;
+}

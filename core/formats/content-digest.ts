@@ -1,0 +1,58 @@
+import { createHash, type Hash } from 'node:crypto';
+import { endianness } from 'node:os';
+import type { EntryChunk, Metadata } from '../types.js';
+
+if (endianness() !== 'LE') {
+  // Every format stores float32 little-endian straight from the typed array's memory.
+  throw new Error('VecSnap needs a little-endian machine.');
+}
+
+/**
+ * The checksum of a dataset's logical content — ids, vectors and metadata in order — independent
+ * of format, compression and chunking. Every format stores it and checks it on load; two files
+ * with the same digest hold the same data (compare uses that as a fast path).
+ *
+ * Definition (v1): SHA-256 over the text
+ *   "vecsnap-content-v1\n" + dimension + "\n" + count + "\n" + hex(V) + "\n" + hex(R)
+ * where V = SHA-256 of all vector components as little-endian float32, in order, and
+ * R = SHA-256 of the UTF-8 text, per entry, JSON.stringify(id) + "\t" +
+ * (metadata ? JSON.stringify(metadata) : "") + "\n".
+ */
+export class ContentDigest {
+  private readonly vectors: Hash = createHash('sha256');
+  private readonly records: Hash = createHash('sha256');
+  private entries = 0;
+
+  constructor(private readonly dimension: number) {}
+
+  get count(): number {
+    return this.entries;
+  }
+
+  /**
+   * Adds a chunk. Pass `metadataJson` when the caller already serialised the metadata (JSON and
+   * SQLite do) to save a second JSON.stringify; entries without metadata hold undefined there.
+   */
+  update(chunk: EntryChunk, metadataJson?: readonly (string | undefined)[]): void {
+    const { ids, vectors, metadata } = chunk;
+    this.vectors.update(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+    let text = '';
+    for (let i = 0; i < ids.length; i++) {
+      const json = metadataJson ? metadataJson[i] : jsonOrUndefined(metadata[i]);
+      text += JSON.stringify(ids[i]) + '\t' + (json ?? '') + '\n';
+    }
+    this.records.update(text, 'utf8');
+    this.entries += ids.length;
+  }
+
+  digest(): string {
+    const text =
+      `vecsnap-content-v1\n${this.dimension}\n${this.entries}\n` +
+      `${this.vectors.digest('hex')}\n${this.records.digest('hex')}`;
+    return createHash('sha256').update(text, 'utf8').digest('hex');
+  }
+}
+
+export function jsonOrUndefined(metadata: Metadata | undefined | null): string | undefined {
+  return metadata === undefined || metadata === null ? undefined : JSON.stringify(metadata);
+}

@@ -1,0 +1,150 @@
+import { VecSnapError } from './errors.js';
+import type { Metadata } from './types.js';
+
+const MAX_ID_BYTES = 1024;
+const MAX_METADATA_DEPTH = 64;
+
+export function validateId(id: unknown): string {
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new VecSnapError('INVALID_ARGUMENT', 'An entry id must be a non-empty string.');
+  }
+  if (id.length > MAX_ID_BYTES / 3 && Buffer.byteLength(id, 'utf8') > MAX_ID_BYTES) {
+    throw new VecSnapError(
+      'INVALID_ARGUMENT',
+      `The id "${id.slice(0, 40)}…" is longer than ${MAX_ID_BYTES} bytes.`,
+    );
+  }
+  return id;
+}
+
+/**
+ * Converts to float32 and checks every component. float64 values that overflow float32 become
+ * Infinity and are rejected too, because they would not round-trip.
+ */
+export function toFloat32Vector(id: string, vector: unknown, dimension: number): Float32Array {
+  let out: Float32Array;
+  if (vector instanceof Float32Array) {
+    out = vector;
+  } else if (Array.isArray(vector) || vector instanceof Float64Array) {
+    out = Float32Array.from(vector as ArrayLike<number>);
+  } else {
+    throw new VecSnapError('INVALID_VECTOR', `The vector of "${id}" must be a Float32Array or an array of numbers.`);
+  }
+  if (out.length !== dimension) {
+    throw new VecSnapError(
+      'DIMENSION_MISMATCH',
+      `The vector of "${id}" has ${out.length} components but the database dimension is ${dimension}.`,
+    );
+  }
+  const bad = firstNonFinite(out);
+  if (bad >= 0) {
+    const original = Array.isArray(vector) ? (vector as unknown[])[bad] : out[bad];
+    throw new VecSnapError(
+      'INVALID_VECTOR',
+      `The vector of "${id}" has a non-finite component at index ${bad} (${String(original)}).`,
+    );
+  }
+  return out;
+}
+
+/** Index of the first NaN/±Infinity in `values` (from `start` to `end`), or -1. */
+export function firstNonFinite(values: Float32Array, start = 0, end = values.length): number {
+  for (let i = start; i < end; i++) {
+    const v = values[i]!;
+    // v - v is NaN exactly for NaN and ±Infinity; cheaper than Number.isFinite per element.
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+interface CloneResult {
+  value: Metadata;
+  /** Rough serialized size, kept so stats() needs no walk over all metadata. */
+  approxBytes: number;
+}
+
+/**
+ * Validates that metadata is plain JSON data and returns a deep copy the database can own.
+ * `undefined` object members are dropped (as JSON does); -0 becomes 0 so that every format
+ * round-trips it identically. Anything JSON would silently change is rejected.
+ */
+export function cloneMetadata(id: string, metadata: unknown): CloneResult {
+  if (!isPlainObject(metadata)) {
+    throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" must be a plain object.`);
+  }
+  const seen = new Set<object>();
+  let bytes = 0;
+  const walk = (value: unknown, path: string, depth: number): unknown => {
+    if (depth > MAX_METADATA_DEPTH) {
+      throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" is nested deeper than ${MAX_METADATA_DEPTH} levels.`);
+    }
+    switch (typeof value) {
+      case 'string':
+        bytes += value.length + 2;
+        return value;
+      case 'boolean':
+        bytes += 5;
+        return value;
+      case 'number':
+        if (!Number.isFinite(value)) {
+          throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" has a non-finite number at ${path}.`);
+        }
+        bytes += 8;
+        return value === 0 ? 0 : value;
+      case 'object': {
+        if (value === null) {
+          bytes += 4;
+          return null;
+        }
+        if (seen.has(value)) {
+          throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" contains a circular reference at ${path}.`);
+        }
+        seen.add(value);
+        let result: unknown;
+        if (Array.isArray(value)) {
+          const arr: unknown[] = new Array(value.length);
+          for (let i = 0; i < value.length; i++) {
+            if (value[i] === undefined) {
+              throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" has undefined at ${path}[${i}].`);
+            }
+            arr[i] = walk(value[i], `${path}[${i}]`, depth + 1);
+          }
+          bytes += 2 + value.length;
+          result = arr;
+        } else if (isPlainObject(value)) {
+          const obj: Record<string, unknown> = {};
+          for (const key of Object.keys(value)) {
+            const member = value[key];
+            if (member === undefined) continue;
+            bytes += key.length + 4;
+            obj[key] = walk(member, `${path}.${key}`, depth + 1);
+          }
+          bytes += 2;
+          result = obj;
+        } else {
+          const kind = (value as object).constructor?.name ?? 'object';
+          throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" holds a ${kind} at ${path}; only JSON data is allowed.`);
+        }
+        seen.delete(value);
+        return result;
+      }
+      default:
+        throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" holds a ${typeof value} at ${path}; only JSON data is allowed.`);
+    }
+  };
+  const value = walk(metadata, 'metadata', 0) as Metadata;
+  return { value, approxBytes: bytes };
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+export function validateDimension(dimension: unknown): number {
+  if (typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension < 1 || dimension > 65536) {
+    throw new VecSnapError('INVALID_ARGUMENT', `The dimension must be an integer from 1 to 65536 (got ${String(dimension)}).`);
+  }
+  return dimension;
+}

@@ -1,0 +1,533 @@
+import { VecSnapError } from './errors.js';
+import type { EntryChunk, Metadata, Metric, StoredEntry, VectorEntry } from './types.js';
+import { METRICS } from './types.js';
+import { cloneMetadata, firstNonFinite, toFloat32Vector, validateDimension, validateId } from './validation.js';
+
+export interface VectorDBOptions {
+  dimension: number;
+  metric?: Metric;
+  /** Slots to reserve up front (the slab grows by doubling otherwise). */
+  initialCapacity?: number;
+}
+
+export interface SearchQuery {
+  vector: Float32Array | number[];
+  k?: number;
+  filter?: (metadata: Metadata | undefined, id: string) => boolean;
+}
+
+/** For cosine and dot, score is a similarity (higher is closer); for euclidean, the distance. */
+export interface SearchResult {
+  id: string;
+  score: number;
+  metadata?: Metadata;
+}
+
+export interface DBStats {
+  count: number;
+  dimension: number;
+  metric: Metric;
+  memoryBytes: number;
+}
+
+/** What changed since the last mark, as persistence needs it for incremental saves. */
+export interface ChangeSet {
+  added: Set<string>;
+  changed: Set<string>;
+  deleted: Set<string>;
+  /** Set by clear() or a wholesale replace: no delta can describe it, a full save is due. */
+  needsFullSave: boolean;
+}
+
+type ChangeKind = 'added' | 'changed' | 'deleted';
+
+const COMPACT_MIN_HOLES = 1024;
+
+/**
+ * An in-memory vector store: one contiguous float32 slab, an id → slot map, insertion order kept
+ * by slot order (deletes leave holes that are compacted away later), exact k-NN search, and
+ * change tracking for incremental saves.
+ */
+export class VectorDB {
+  private dim: number;
+  private metricName: Metric;
+  private slab: Float32Array;
+  private norms: Float64Array;
+  private slotIds: (string | undefined)[] = [];
+  private slotMeta: (Metadata | undefined)[] = [];
+  private slotMetaBytes: number[] = [];
+  private slotOf = new Map<string, number>();
+  private used = 0;
+  private holes = 0;
+  private metaBytes = 0;
+  private idBytes = 0;
+  private readers = 0;
+  private changeLog = new Map<string, ChangeKind>();
+  private fullSaveDue = false;
+  private mutations = 0;
+
+  constructor(options: VectorDBOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new VecSnapError('INVALID_ARGUMENT', 'VectorDB needs an options object with a dimension.');
+    }
+    this.dim = validateDimension(options.dimension);
+    const metric = options.metric ?? 'cosine';
+    if (!METRICS.includes(metric)) {
+      throw new VecSnapError('INVALID_ARGUMENT', `Unknown metric "${String(metric)}"; use cosine, euclidean or dot.`);
+    }
+    this.metricName = metric;
+    const capacity = Math.max(16, options.initialCapacity ?? 0);
+    this.slab = new Float32Array(capacity * this.dim);
+    this.norms = new Float64Array(capacity);
+  }
+
+  get dimension(): number {
+    return this.dim;
+  }
+
+  get metric(): Metric {
+    return this.metricName;
+  }
+
+  /** Number of live entries. */
+  get size(): number {
+    return this.slotOf.size;
+  }
+
+  /** Increases on every mutation; lets callers detect change cheaply. */
+  get version(): number {
+    return this.mutations;
+  }
+
+  insert(entry: VectorEntry): void {
+    if (typeof entry !== 'object' || entry === null) {
+      throw new VecSnapError('INVALID_ARGUMENT', 'insert() needs an entry object { id, vector, metadata? }.');
+    }
+    const id = validateId(entry.id);
+    const vector = toFloat32Vector(id, entry.vector, this.dim);
+    const meta = entry.metadata === undefined ? undefined : cloneMetadata(id, entry.metadata);
+    this.put(id, vector, 0, meta?.value, meta?.approxBytes ?? 0);
+  }
+
+  /** Validates every entry before inserting any, so a bad batch changes nothing. */
+  insertBatch(entries: readonly VectorEntry[]): number {
+    if (!Array.isArray(entries)) {
+      throw new VecSnapError('INVALID_ARGUMENT', 'insertBatch() needs an array of entries.');
+    }
+    const prepared: { id: string; vector: Float32Array; meta?: { value: Metadata; approxBytes: number } }[] = [];
+    for (const entry of entries) {
+      if (typeof entry !== 'object' || entry === null) {
+        throw new VecSnapError('INVALID_ARGUMENT', 'insertBatch() entries must be objects { id, vector, metadata? }.');
+      }
+      const id = validateId(entry.id);
+      const vector = toFloat32Vector(id, entry.vector, this.dim);
+      const meta = entry.metadata === undefined ? undefined : cloneMetadata(id, entry.metadata);
+      prepared.push(meta ? { id, vector, meta } : { id, vector });
+    }
+    this.reserve(this.used + prepared.length);
+    for (const p of prepared) this.put(p.id, p.vector, 0, p.meta?.value, p.meta?.approxBytes ?? 0);
+    return prepared.length;
+  }
+
+  /**
+   * Bulk insert of a decoded chunk (what loaders call). Vectors are checked for NaN/Infinity and
+   * metadata for JSON-ness; a failure names the entry and inserts nothing of this chunk.
+   */
+  insertChunk(chunk: EntryChunk): void {
+    const n = chunk.ids.length;
+    if (chunk.vectors.length !== n * this.dim || chunk.metadata.length !== n) {
+      throw new VecSnapError(
+        'CORRUPT_FILE',
+        `A block of ${n} entries holds ${chunk.vectors.length} vector components; expected ${n * this.dim}.`,
+      );
+    }
+    const metas: ({ value: Metadata; approxBytes: number } | undefined)[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const id = validateId(chunk.ids[i]);
+      const bad = firstNonFinite(chunk.vectors, i * this.dim, (i + 1) * this.dim);
+      if (bad >= 0) {
+        throw new VecSnapError(
+          'INVALID_VECTOR',
+          `The vector of "${id}" has a non-finite component at index ${bad - i * this.dim} (${chunk.vectors[bad]}).`,
+        );
+      }
+      const m = chunk.metadata[i];
+      metas[i] = m === undefined || m === null ? undefined : cloneMetadata(id, m);
+    }
+    this.reserve(this.used + n);
+    for (let i = 0; i < n; i++) {
+      this.put(chunk.ids[i]!, chunk.vectors, i * this.dim, metas[i]?.value, metas[i]?.approxBytes ?? 0);
+    }
+  }
+
+  get(id: string): StoredEntry | undefined {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return undefined;
+    return this.entryAt(slot);
+  }
+
+  has(id: string): boolean {
+    return this.slotOf.has(id);
+  }
+
+  delete(id: string): boolean {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return false;
+    this.slotOf.delete(id);
+    this.slotIds[slot] = undefined;
+    this.slotMeta[slot] = undefined;
+    this.metaBytes -= this.slotMetaBytes[slot]!;
+    this.idBytes -= id.length * 2;
+    this.slotMetaBytes[slot] = 0;
+    this.holes++;
+    this.mutations++;
+    this.record(id, 'delete');
+    this.maybeCompact();
+    return true;
+  }
+
+  clear(): void {
+    this.slotIds = [];
+    this.slotMeta = [];
+    this.slotMetaBytes = [];
+    this.slotOf.clear();
+    this.used = 0;
+    this.holes = 0;
+    this.metaBytes = 0;
+    this.idBytes = 0;
+    this.slab = new Float32Array(16 * this.dim);
+    this.norms = new Float64Array(16);
+    this.mutations++;
+    this.changeLog.clear();
+    this.fullSaveDue = true;
+  }
+
+  stats(): DBStats {
+    return {
+      count: this.size,
+      dimension: this.dim,
+      metric: this.metricName,
+      memoryBytes:
+        this.slab.byteLength + this.norms.byteLength + this.idBytes + this.metaBytes + this.size * 64,
+    };
+  }
+
+  search(query: SearchQuery): SearchResult[] {
+    if (typeof query !== 'object' || query === null) {
+      throw new VecSnapError('INVALID_ARGUMENT', 'search() needs { vector, k }.');
+    }
+    const q = toFloat32Vector('query', query.vector, this.dim);
+    const k = query.k ?? 10;
+    if (!Number.isInteger(k) || k < 1) {
+      throw new VecSnapError('INVALID_ARGUMENT', `k must be a positive integer (got ${String(k)}).`);
+    }
+    const dim = this.dim;
+    const slab = this.slab;
+    const metric = this.metricName;
+    let qNorm = 0;
+    for (let j = 0; j < dim; j++) qNorm += q[j]! * q[j]!;
+    qNorm = Math.sqrt(qNorm);
+    // Keep the k best as a sorted array of "badness" (lower is better) — k is small in practice.
+    const bestSlots: number[] = [];
+    const bestBad: number[] = [];
+    for (let slot = 0; slot < this.used; slot++) {
+      const id = this.slotIds[slot];
+      if (id === undefined) continue;
+      if (query.filter && !query.filter(this.slotMeta[slot], id)) continue;
+      const base = slot * dim;
+      let bad: number;
+      if (metric === 'euclidean') {
+        let s = 0;
+        for (let j = 0; j < dim; j++) {
+          const d = slab[base + j]! - q[j]!;
+          s += d * d;
+        }
+        bad = s;
+      } else {
+        let s = 0;
+        for (let j = 0; j < dim; j++) s += slab[base + j]! * q[j]!;
+        if (metric === 'cosine') {
+          const denom = this.norms[slot]! * qNorm;
+          s = denom === 0 ? 0 : s / denom;
+        }
+        bad = -s;
+      }
+      if (bestBad.length === k && bad >= bestBad[k - 1]!) continue;
+      let pos = bestBad.length;
+      while (pos > 0 && bestBad[pos - 1]! > bad) pos--;
+      bestBad.splice(pos, 0, bad);
+      bestSlots.splice(pos, 0, slot);
+      if (bestBad.length > k) {
+        bestBad.pop();
+        bestSlots.pop();
+      }
+    }
+    return bestSlots.map((slot, i) => {
+      const score = metric === 'euclidean' ? Math.sqrt(bestBad[i]!) : -bestBad[i]!;
+      const metadata = this.slotMeta[slot];
+      const result: SearchResult = { id: this.slotIds[slot]!, score };
+      if (metadata !== undefined) result.metadata = metadata;
+      return result;
+    });
+  }
+
+  /** Entries in insertion order; vectors are copies the caller may keep. */
+  *entries(): IterableIterator<StoredEntry> {
+    this.readers++;
+    try {
+      for (let slot = 0; slot < this.used; slot++) {
+        if (this.slotIds[slot] !== undefined) yield this.entryAt(slot);
+      }
+    } finally {
+      this.release();
+    }
+  }
+
+  *ids(): IterableIterator<string> {
+    this.readers++;
+    try {
+      for (let slot = 0; slot < this.used; slot++) {
+        const id = this.slotIds[slot];
+        if (id !== undefined) yield id;
+      }
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * The database as chunks of up to `chunkSize` entries in insertion order — what every save
+   * streams. Vectors are copied: a write that is still buffered must not see later updates.
+   * Entries inserted while the iteration runs are not included; compaction waits until it ends.
+   */
+  *readChunks(chunkSize: number): IterableIterator<EntryChunk> {
+    const size = Math.max(1, Math.floor(chunkSize));
+    const end = this.used;
+    const dim = this.dim;
+    this.readers++;
+    try {
+      let slot = 0;
+      while (slot < end) {
+        const ids: string[] = [];
+        const metadata: (Metadata | undefined)[] = [];
+        const vectors = new Float32Array(Math.min(size, end - slot) * dim);
+        let n = 0;
+        while (slot < end && n < size) {
+          const id = this.slotIds[slot];
+          if (id !== undefined) {
+            // Runs of live slots are copied in one go: the common case has no holes.
+            let runEnd = slot + 1;
+            while (runEnd < end && n + (runEnd - slot) < size && this.slotIds[runEnd] !== undefined) runEnd++;
+            vectors.set(this.slab.subarray(slot * dim, runEnd * dim), n * dim);
+            for (let s = slot; s < runEnd; s++) {
+              ids.push(this.slotIds[s]!);
+              metadata.push(this.slotMeta[s]);
+            }
+            n += runEnd - slot;
+            slot = runEnd;
+          } else {
+            slot++;
+          }
+        }
+        if (n > 0) yield { ids, metadata, vectors: n * dim === vectors.length ? vectors : vectors.slice(0, n * dim) };
+      }
+    } finally {
+      this.release();
+    }
+  }
+
+  // ---- change tracking -------------------------------------------------------------------
+
+  /** True when something changed since the last mark (what "unsaved changes" means). */
+  hasChanges(): boolean {
+    return this.fullSaveDue || this.changeLog.size > 0;
+  }
+
+  changeCounts(): { added: number; changed: number; deleted: number; needsFullSave: boolean } {
+    let added = 0;
+    let changed = 0;
+    let deleted = 0;
+    for (const kind of this.changeLog.values()) {
+      if (kind === 'added') added++;
+      else if (kind === 'changed') changed++;
+      else deleted++;
+    }
+    return { added, changed, deleted, needsFullSave: this.fullSaveDue };
+  }
+
+  /**
+   * Returns the changes since the last mark and starts a new mark. Changes made while the
+   * caller writes them go into the new mark; on failure, hand the set back with restoreChanges.
+   */
+  takeChanges(): ChangeSet {
+    const set: ChangeSet = { added: new Set(), changed: new Set(), deleted: new Set(), needsFullSave: this.fullSaveDue };
+    for (const [id, kind] of this.changeLog) set[kind].add(id);
+    this.changeLog = new Map();
+    this.fullSaveDue = false;
+    return set;
+  }
+
+  /** Merges a taken change set back (its save failed), under changes made since. */
+  restoreChanges(set: ChangeSet): void {
+    const newer = this.changeLog;
+    this.changeLog = new Map();
+    for (const id of set.added) this.changeLog.set(id, 'added');
+    for (const id of set.changed) this.changeLog.set(id, 'changed');
+    for (const id of set.deleted) this.changeLog.set(id, 'deleted');
+    for (const [id, kind] of newer) this.replay(id, kind);
+    this.fullSaveDue = this.fullSaveDue || set.needsFullSave;
+  }
+
+  /** Declares the current content saved (after loading exactly what is on disk). */
+  markSaved(): void {
+    this.changeLog = new Map();
+    this.fullSaveDue = false;
+  }
+
+  /** Declares that only a full save can capture the current content. */
+  markNeedsFullSave(): void {
+    this.changeLog = new Map();
+    this.fullSaveDue = true;
+  }
+
+  /**
+   * Takes over the whole content of `other` (dimension and metric included) in one step —
+   * how load, import and restore swap in a database they built on the side. `other` is emptied.
+   */
+  replaceContents(other: VectorDB): void {
+    if (other === this) return;
+    this.dim = other.dim;
+    this.metricName = other.metricName;
+    this.slab = other.slab;
+    this.norms = other.norms;
+    this.slotIds = other.slotIds;
+    this.slotMeta = other.slotMeta;
+    this.slotMetaBytes = other.slotMetaBytes;
+    this.slotOf = other.slotOf;
+    this.used = other.used;
+    this.holes = other.holes;
+    this.metaBytes = other.metaBytes;
+    this.idBytes = other.idBytes;
+    this.mutations++;
+    other.clear();
+    this.maybeCompact();
+  }
+
+  /** Upserts every entry of `other` into this database (import without clear). */
+  mergeFrom(other: VectorDB): void {
+    if (other.dim !== this.dim) {
+      throw new VecSnapError(
+        'DIMENSION_MISMATCH',
+        `Cannot merge vectors of dimension ${other.dim} into a database of dimension ${this.dim}.`,
+      );
+    }
+    this.reserve(this.used + other.size);
+    for (let slot = 0; slot < other.used; slot++) {
+      const id = other.slotIds[slot];
+      if (id === undefined) continue;
+      this.put(id, other.slab, slot * other.dim, other.slotMeta[slot], other.slotMetaBytes[slot]!);
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private entryAt(slot: number): StoredEntry {
+    const entry: StoredEntry = {
+      id: this.slotIds[slot]!,
+      vector: this.slab.slice(slot * this.dim, (slot + 1) * this.dim),
+    };
+    const metadata = this.slotMeta[slot];
+    if (metadata !== undefined) entry.metadata = structuredClone(metadata);
+    return entry;
+  }
+
+  private put(id: string, source: Float32Array, offset: number, meta: Metadata | undefined, metaBytes: number): void {
+    let slot = this.slotOf.get(id);
+    const isNew = slot === undefined;
+    if (slot === undefined) {
+      this.reserve(this.used + 1);
+      slot = this.used++;
+      this.slotOf.set(id, slot);
+      this.slotIds[slot] = id;
+      this.idBytes += id.length * 2;
+      this.slotMetaBytes[slot] = 0;
+    }
+    const dim = this.dim;
+    const base = slot * dim;
+    let norm = 0;
+    for (let j = 0; j < dim; j++) {
+      const v = source[offset + j]!;
+      this.slab[base + j] = v;
+      norm += v * v;
+    }
+    this.norms[slot] = Math.sqrt(norm);
+    this.metaBytes += metaBytes - this.slotMetaBytes[slot]!;
+    this.slotMetaBytes[slot] = metaBytes;
+    this.slotMeta[slot] = meta;
+    this.mutations++;
+    this.record(id, isNew ? 'insert' : 'update');
+  }
+
+  private record(id: string, event: 'insert' | 'update' | 'delete'): void {
+    if (this.fullSaveDue) return;
+    const prev = this.changeLog.get(id);
+    if (event === 'insert') {
+      this.changeLog.set(id, prev === 'deleted' || prev === 'changed' ? 'changed' : 'added');
+    } else if (event === 'update') {
+      if (prev !== 'added') this.changeLog.set(id, 'changed');
+    } else if (prev === 'added') {
+      this.changeLog.delete(id);
+    } else {
+      this.changeLog.set(id, 'deleted');
+    }
+  }
+
+  private replay(id: string, kind: ChangeKind): void {
+    if (kind === 'added') this.record(id, 'insert');
+    else if (kind === 'changed') this.record(id, 'update');
+    else this.record(id, 'delete');
+  }
+
+  private reserve(slots: number): void {
+    const capacity = this.norms.length;
+    if (slots <= capacity) return;
+    let next = Math.max(capacity * 2, 16);
+    while (next < slots) next *= 2;
+    const slab = new Float32Array(next * this.dim);
+    slab.set(this.slab.subarray(0, this.used * this.dim));
+    const norms = new Float64Array(next);
+    norms.set(this.norms.subarray(0, this.used));
+    this.slab = slab;
+    this.norms = norms;
+  }
+
+  private release(): void {
+    this.readers--;
+    this.maybeCompact();
+  }
+
+  /** Squeezes out deleted slots once they are a quarter of the slab; never during a read. */
+  private maybeCompact(): void {
+    if (this.readers > 0 || this.holes < COMPACT_MIN_HOLES || this.holes * 4 < this.used) return;
+    const dim = this.dim;
+    let write = 0;
+    for (let read = 0; read < this.used; read++) {
+      const id = this.slotIds[read];
+      if (id === undefined) continue;
+      if (write !== read) {
+        this.slab.copyWithin(write * dim, read * dim, (read + 1) * dim);
+        this.norms[write] = this.norms[read]!;
+        this.slotIds[write] = id;
+        this.slotMeta[write] = this.slotMeta[read];
+        this.slotMetaBytes[write] = this.slotMetaBytes[read]!;
+        this.slotOf.set(id, write);
+      }
+      write++;
+    }
+    this.slotIds.length = write;
+    this.slotMeta.length = write;
+    this.slotMetaBytes.length = write;
+    this.used = write;
+    this.holes = 0;
+  }
+}
