@@ -35,11 +35,16 @@ export interface ChangeSet {
   added: Set<string>;
   changed: Set<string>;
   deleted: Set<string>;
+  /**
+   * The subset of `changed` that was deleted and inserted again: it now sits at the end of the
+   * insertion order, so a delta must delete it before upserting it to reproduce that order.
+   */
+  moved: Set<string>;
   /** Set by clear() or a wholesale replace: no delta can describe it, a full save is due. */
   needsFullSave: boolean;
 }
 
-type ChangeKind = 'added' | 'changed' | 'deleted';
+type ChangeKind = 'added' | 'changed' | 'moved' | 'deleted';
 
 const COMPACT_MIN_HOLES = 1024;
 
@@ -336,6 +341,32 @@ export class VectorDB {
     }
   }
 
+  /**
+   * The live entries among `ids`, in insertion order, as chunks (what a delta writes). Ids that
+   * are no longer present are skipped.
+   */
+  *readChunksFor(ids: Iterable<string>, chunkSize: number): IterableIterator<EntryChunk> {
+    const slots: number[] = [];
+    for (const id of ids) {
+      const slot = this.slotOf.get(id);
+      if (slot !== undefined) slots.push(slot);
+    }
+    slots.sort((a, b) => a - b);
+    const dim = this.dim;
+    const size = Math.max(1, Math.floor(chunkSize));
+    this.readers++;
+    try {
+      for (let start = 0; start < slots.length; start += size) {
+        const part = slots.slice(start, start + size).filter((s) => this.slotIds[s] !== undefined);
+        const vectors = new Float32Array(part.length * dim);
+        part.forEach((slot, i) => vectors.set(this.slab.subarray(slot * dim, (slot + 1) * dim), i * dim));
+        yield { ids: part.map((s) => this.slotIds[s]!), metadata: part.map((s) => this.slotMeta[s]), vectors };
+      }
+    } finally {
+      this.release();
+    }
+  }
+
   // ---- change tracking -------------------------------------------------------------------
 
   /** True when something changed since the last mark (what "unsaved changes" means). */
@@ -349,8 +380,8 @@ export class VectorDB {
     let deleted = 0;
     for (const kind of this.changeLog.values()) {
       if (kind === 'added') added++;
-      else if (kind === 'changed') changed++;
-      else deleted++;
+      else if (kind === 'deleted') deleted++;
+      else changed++;
     }
     return { added, changed, deleted, needsFullSave: this.fullSaveDue };
   }
@@ -360,8 +391,21 @@ export class VectorDB {
    * caller writes them go into the new mark; on failure, hand the set back with restoreChanges.
    */
   takeChanges(): ChangeSet {
-    const set: ChangeSet = { added: new Set(), changed: new Set(), deleted: new Set(), needsFullSave: this.fullSaveDue };
-    for (const [id, kind] of this.changeLog) set[kind].add(id);
+    const set: ChangeSet = {
+      added: new Set(),
+      changed: new Set(),
+      deleted: new Set(),
+      moved: new Set(),
+      needsFullSave: this.fullSaveDue,
+    };
+    for (const [id, kind] of this.changeLog) {
+      if (kind === 'moved') {
+        set.moved.add(id);
+        set.changed.add(id);
+      } else {
+        set[kind].add(id);
+      }
+    }
     this.changeLog = new Map();
     this.fullSaveDue = false;
     return set;
@@ -372,7 +416,7 @@ export class VectorDB {
     const newer = this.changeLog;
     this.changeLog = new Map();
     for (const id of set.added) this.changeLog.set(id, 'added');
-    for (const id of set.changed) this.changeLog.set(id, 'changed');
+    for (const id of set.changed) this.changeLog.set(id, set.moved.has(id) ? 'moved' : 'changed');
     for (const id of set.deleted) this.changeLog.set(id, 'deleted');
     for (const [id, kind] of newer) this.replay(id, kind);
     this.fullSaveDue = this.fullSaveDue || set.needsFullSave;
@@ -472,9 +516,10 @@ export class VectorDB {
     if (this.fullSaveDue) return;
     const prev = this.changeLog.get(id);
     if (event === 'insert') {
-      this.changeLog.set(id, prev === 'deleted' || prev === 'changed' ? 'changed' : 'added');
+      // An id that existed at the mark and comes back lands at the end of the order: 'moved'.
+      this.changeLog.set(id, prev === undefined || prev === 'added' ? 'added' : 'moved');
     } else if (event === 'update') {
-      if (prev !== 'added') this.changeLog.set(id, 'changed');
+      if (prev === undefined) this.changeLog.set(id, 'changed');
     } else if (prev === 'added') {
       this.changeLog.delete(id);
     } else {
@@ -485,7 +530,10 @@ export class VectorDB {
   private replay(id: string, kind: ChangeKind): void {
     if (kind === 'added') this.record(id, 'insert');
     else if (kind === 'changed') this.record(id, 'update');
-    else this.record(id, 'delete');
+    else if (kind === 'moved') {
+      this.record(id, 'delete');
+      this.record(id, 'insert');
+    } else this.record(id, 'delete');
   }
 
   private reserve(slots: number): void {

@@ -1,0 +1,288 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pipeline as pipelineCb } from 'node:stream';
+import { VecSnapError, toVecSnapError } from '../errors.js';
+import { hashingStage, sha256File } from '../io/checksum.js';
+import { createCompressor, createDecompressor } from '../io/compression.js';
+import { removeQuietly, tempPathFor, writeAtomic } from '../io/atomic-write.js';
+import type { Compression, DatasetHeader, EntryChunk, Format } from '../types.js';
+import { binaryCodec } from './binary.js';
+import type { ChunkSource, EncodeSummary, StreamCodec } from './codec.js';
+import { detectFile } from './detect.js';
+import { jsonCodec } from './json.js';
+import { openSqliteFile, writeSqliteFile } from './sqlite.js';
+
+export interface WriteDatasetOptions {
+  format: Format;
+  compression: Compression;
+  header: DatasetHeader;
+  chunks: ChunkSource;
+  signal?: AbortSignal;
+  /** Entries handed to the encoder so far. */
+  onEntries?: (entries: number) => void;
+  /** Bytes written to disk so far (after compression). */
+  onBytes?: (bytes: number) => void;
+  /** Expected uncompressed size, a hint for brotli. */
+  sizeHint?: number;
+}
+
+export interface WrittenDataset {
+  path: string;
+  format: Format;
+  compression: Compression;
+  /** Size on disk. */
+  bytes: number;
+  /** SHA-256 of the bytes on disk. */
+  sha256: string;
+  count: number;
+  contentChecksum: string;
+}
+
+function streamCodec(format: Format): StreamCodec {
+  if (format === 'json') return jsonCodec;
+  if (format === 'binary') return binaryCodec;
+  throw new VecSnapError('UNSUPPORTED_FORMAT', `The ${format} format is not a stream format.`);
+}
+
+async function* countEntries(chunks: ChunkSource, onEntries?: (n: number) => void): AsyncGenerator<EntryChunk> {
+  let n = 0;
+  for await (const chunk of chunks) {
+    yield chunk;
+    n += chunk.ids.length;
+    onEntries?.(n);
+  }
+}
+
+/**
+ * Writes a dataset file in any format × compression, atomically: the target either keeps its
+ * old content or gets the complete new file. Abort removes every temp file.
+ */
+export async function writeDatasetFile(target: string, options: WriteDatasetOptions): Promise<WrittenDataset> {
+  const { format, compression, header, signal } = options;
+  const entries = countEntries(options.chunks, options.onEntries);
+  const summary: EncodeSummary = { count: 0, contentChecksum: '' };
+  const hasher = hashingStage(options.onBytes);
+  const file = await writeAtomic(target, async (temp) => {
+    if (format !== 'sqlite') {
+      const codec = streamCodec(format);
+      const compressor = createCompressor(compression, options.sizeHint);
+      const encoded = Readable.from(codec.encode(header, entries, summary, signal), { objectMode: false });
+      const sink = createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 });
+      if (compressor) await pipeline(encoded, compressor, hasher.stage, sink, signal ? { signal } : {});
+      else await pipeline(encoded, hasher.stage, sink, signal ? { signal } : {});
+      return hasher.result();
+    }
+    if (compression === 'none') {
+      Object.assign(summary, await writeSqliteFile(temp, header, entries, signal ? { signal } : {}));
+      return sha256File(temp, signal ? { signal } : {});
+    }
+    // SQLite needs a real file to build; compress it into the temp target afterwards.
+    const raw = tempPathFor(target);
+    try {
+      Object.assign(summary, await writeSqliteFile(raw, header, entries, signal ? { signal } : {}));
+      const { size } = await fs.stat(raw);
+      const compressor = createCompressor(compression, size)!;
+      const sink = createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 });
+      await pipeline(
+        createReadStream(raw, { highWaterMark: 1024 * 1024 }),
+        compressor,
+        hasher.stage,
+        sink,
+        signal ? { signal } : {},
+      );
+      return hasher.result();
+    } finally {
+      await removeQuietly(raw);
+    }
+  });
+  return {
+    path: target,
+    format,
+    compression,
+    bytes: file.bytes,
+    sha256: file.sha256,
+    count: summary.count,
+    contentChecksum: summary.contentChecksum,
+  };
+}
+
+export interface OpenDatasetOptions {
+  verifyChecksum?: boolean;
+  signal?: AbortSignal;
+  /** Bytes of the stored file consumed so far (for progress against `fileSize`). */
+  onBytes?: (bytes: number) => void;
+  /** Entries per chunk when the format lets the reader choose (SQLite). */
+  batchSize?: number;
+  /** Skip detection when the caller already knows. */
+  detected?: { format: Format; compression: Compression };
+  /** Also compute the SHA-256 of the stored bytes while reading (see `fileSha256`). */
+  hashFile?: boolean;
+}
+
+export interface OpenedDataset {
+  file: string;
+  format: Format;
+  compression: Compression;
+  fileSize: number;
+  header: DatasetHeader;
+  legacy: boolean;
+  /** Entries in file order; see DecodedDataset.chunks for when the checks happen. */
+  chunks: AsyncIterable<EntryChunk>;
+  storedChecksum(): string | undefined;
+  /** SHA-256 of the stored file when `hashFile` was set; complete once `chunks` is drained. */
+  fileSha256(): string | undefined;
+  /** Releases file handles and temp files; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+interface ByteCounter {
+  stream: Transform;
+  sha256(): string | undefined;
+}
+
+/** Counts (and optionally hashes) the stored bytes on their way to the decompressor/decoder. */
+function byteCounter(onBytes: ((bytes: number) => void) | undefined, hash: boolean): ByteCounter {
+  let n = 0;
+  const hasher = hash ? createHash('sha256') : undefined;
+  let digest: string | undefined;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      n += chunk.length;
+      hasher?.update(chunk);
+      onBytes?.(n);
+      done(null, chunk);
+    },
+    flush(done) {
+      digest = hasher?.digest('hex');
+      done();
+    },
+  });
+  return { stream, sha256: () => digest };
+}
+
+async function* mapErrors(source: AsyncIterable<EntryChunk>, file: string): AsyncGenerator<EntryChunk> {
+  try {
+    yield* source;
+  } catch (err) {
+    throw toVecSnapError(err, `Reading ${file}`);
+  }
+}
+
+/** Opens any dataset file, detecting format and compression from its content. */
+export async function openDatasetFile(file: string, options: OpenDatasetOptions = {}): Promise<OpenedDataset> {
+  const detected = options.detected ?? (await detectFile(file));
+  const { format, compression } = detected;
+  let fileSize: number;
+  try {
+    fileSize = (await fs.stat(file)).size;
+  } catch (err) {
+    throw toVecSnapError(err, `Opening ${file}`);
+  }
+  const verifyChecksum = options.verifyChecksum ?? true;
+
+  if (format === 'sqlite') return openSqlite(file, compression, fileSize, verifyChecksum, options);
+
+  const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  const decompressor = createDecompressor(compression);
+  const counter = byteCounter(options.onBytes, options.hashFile ?? false);
+  const last = decompressor ?? counter.stream;
+  const streams = decompressor ? [raw, counter.stream, decompressor] : [raw, counter.stream];
+  // The callback form keeps errors flowing to the last stream, where the decoder reads.
+  pipelineCb(streams as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream], () => undefined);
+  const close = async (): Promise<void> => {
+    for (const s of streams) s.destroy();
+  };
+  try {
+    const decoded = await streamCodec(format).decode(last as AsyncIterable<Buffer>, {
+      verifyChecksum,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return {
+      file,
+      format,
+      compression,
+      fileSize,
+      header: decoded.header,
+      legacy: decoded.legacy,
+      chunks: mapErrors(decoded.chunks, file),
+      storedChecksum: () => decoded.storedChecksum(),
+      fileSha256: counter.sha256,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw toVecSnapError(err, `Reading ${file}`);
+  }
+}
+
+async function openSqlite(
+  file: string,
+  compression: Compression,
+  fileSize: number,
+  verifyChecksum: boolean,
+  options: OpenDatasetOptions,
+): Promise<OpenedDataset> {
+  let dbFile = file;
+  let tempDir: string | undefined;
+  let fileSha256: string | undefined;
+  if (compression === 'none' && options.hashFile) {
+    fileSha256 = (await sha256File(file, options.signal ? { signal: options.signal } : {})).sha256;
+  }
+  if (compression !== 'none') {
+    tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vecsnap-sqlite-'));
+    dbFile = path.join(tempDir, 'data.sqlite');
+    const counter = byteCounter(options.onBytes, options.hashFile ?? false);
+    try {
+      await pipeline(
+        createReadStream(file, { highWaterMark: 1024 * 1024 }),
+        counter.stream,
+        createDecompressor(compression)!,
+        createWriteStream(dbFile),
+        options.signal ? { signal: options.signal } : {},
+      );
+      fileSha256 = counter.sha256();
+    } catch (err) {
+      await fs.rm(tempDir, { recursive: true, force: true });
+      throw toVecSnapError(err, `Decompressing ${file}`);
+    }
+  }
+  const cleanup = async (): Promise<void> => {
+    if (tempDir) await fs.rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
+  };
+  let dataset;
+  try {
+    dataset = openSqliteFile(dbFile);
+  } catch (err) {
+    await cleanup();
+    throw toVecSnapError(err, `Reading ${file}`);
+  }
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (!closed) {
+      closed = true;
+      dataset.close();
+    }
+    await cleanup();
+  };
+  const chunks = dataset.chunks({
+    verifyChecksum,
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return {
+    file,
+    format: 'sqlite',
+    compression,
+    fileSize,
+    header: dataset.header,
+    legacy: false,
+    chunks: mapErrors(chunks, file),
+    storedChecksum: () => dataset.storedChecksum,
+    fileSha256: () => fileSha256,
+    close,
+  };
+}

@@ -1,0 +1,179 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { VecSnapError, throwIfAborted, toVecSnapError } from './errors.js';
+import { removeQuietly, writeJsonAtomic } from './io/atomic-write.js';
+import { openDatasetFile, writeDatasetFile } from './formats/dataset-io.js';
+import type { Compression, Format, LongOperationOptions } from './types.js';
+import type { ChangeSet, VectorDB } from './vector-db.js';
+
+/** The full save a chain of deltas applies to. */
+export interface ChainBase {
+  /** Path relative to the base folder when inside it, else absolute. */
+  file: string;
+  format: Format;
+  compression: Compression;
+  contentChecksum: string;
+  sha256: string;
+  bytes: number;
+  count: number;
+  savedAt: number;
+}
+
+export interface ChainDelta {
+  file: string;
+  seq: number;
+  sha256: string;
+  bytes: number;
+  upserts: number;
+  deletes: number;
+  createdAt: number;
+}
+
+export interface ChainState {
+  version: 1;
+  base: ChainBase;
+  deltas: ChainDelta[];
+}
+
+/** When the deltas together reach this share of the base, the next incremental save is a full one. */
+const COMPACT_RATIO = 0.5;
+const MAX_DELTAS = 64;
+const DELTA_KIND = 'vecsnap-delta';
+
+/**
+ * `<baseDir>/incremental/chain.json` + `NNNNNN.delta`: the changes since the last full save. Each
+ * delta is a VecSnap binary file holding only the upserted entries, with the deleted ids in its
+ * header; chain.json names the base by content checksum, so deltas never apply to a newer base
+ * written after them (a crash between the base's rename and the chain reset is harmless).
+ */
+export class IncrementalChain {
+  readonly dir: string;
+  private readonly chainFile: string;
+
+  constructor(private readonly baseDir: string) {
+    this.dir = path.join(baseDir, 'incremental');
+    this.chainFile = path.join(this.dir, 'chain.json');
+  }
+
+  relative(file: string): string {
+    const rel = path.relative(this.baseDir, file);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(file) : rel;
+  }
+
+  resolve(file: string): string {
+    return path.resolve(this.baseDir, file);
+  }
+
+  async read(): Promise<ChainState | null> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.chainFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw toVecSnapError(err, `Reading ${this.chainFile}`);
+    }
+    try {
+      const state = JSON.parse(text) as ChainState;
+      if (state.version !== 1 || !state.base || !Array.isArray(state.deltas)) throw new Error('bad shape');
+      return state;
+    } catch {
+      throw new VecSnapError(
+        'CORRUPT_FILE',
+        `The incremental chain ${this.chainFile} is damaged; the changes it lists cannot be applied.`,
+      );
+    }
+  }
+
+  /** Starts a new chain on a fresh full save and removes the deltas of the old one. */
+  async reset(base: ChainBase): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    await writeJsonAtomic(this.chainFile, { version: 1, base, deltas: [] } satisfies ChainState);
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names) if (name.endsWith('.delta')) await removeQuietly(path.join(this.dir, name));
+  }
+
+  shouldCompact(chain: ChainState): boolean {
+    const deltaBytes = chain.deltas.reduce((sum, d) => sum + d.bytes, 0);
+    return chain.deltas.length >= MAX_DELTAS || deltaBytes > chain.base.bytes * COMPACT_RATIO;
+  }
+
+  /** Writes one delta holding `changes` and appends it to the chain. */
+  async append(
+    chain: ChainState,
+    db: VectorDB,
+    changes: ChangeSet,
+    batchSize: number,
+    options: LongOperationOptions & { onEntries?: (n: number) => void; onBytes?: (n: number) => void },
+  ): Promise<{ path: string; delta: ChainDelta }> {
+    const seq = (chain.deltas.at(-1)?.seq ?? 0) + 1;
+    const file = path.join(this.dir, `${String(seq).padStart(6, '0')}.delta`);
+    // Moved ids are deleted first so that re-applying puts them at the end, as in the live db.
+    const deleted = [...changes.deleted, ...changes.moved];
+    const upsertIds = [...changes.added, ...changes.changed];
+    const written = await writeDatasetFile(file, {
+      format: 'binary',
+      compression: 'none',
+      header: {
+        dimension: db.dimension,
+        metric: db.metric,
+        count: upsertIds.length,
+        createdAt: Date.now(),
+        metadata: { kind: DELTA_KIND, seq, baseContentChecksum: chain.base.contentChecksum, deleted },
+      },
+      chunks: db.readChunksFor(upsertIds, batchSize),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onEntries ? { onEntries: options.onEntries } : {}),
+      ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+    });
+    const delta: ChainDelta = {
+      file: path.basename(file),
+      seq,
+      sha256: written.sha256,
+      bytes: written.bytes,
+      upserts: written.count,
+      deletes: deleted.length,
+      createdAt: Date.now(),
+    };
+    try {
+      await writeJsonAtomic(this.chainFile, { ...chain, deltas: [...chain.deltas, delta] } satisfies ChainState);
+    } catch (err) {
+      await removeQuietly(file);
+      throw err;
+    }
+    return { path: file, delta };
+  }
+
+  /** Applies every delta of `chain` to `target` (a fresh database holding the base). */
+  async applyTo(chain: ChainState, target: VectorDB, options: LongOperationOptions & { verifyChecksum?: boolean }): Promise<number> {
+    let applied = 0;
+    for (const delta of chain.deltas) {
+      throwIfAborted(options.signal, 'Loading');
+      const file = path.join(this.dir, delta.file);
+      const dataset = await openDatasetFile(file, {
+        verifyChecksum: options.verifyChecksum ?? true,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      try {
+        const meta = dataset.header.metadata;
+        if (dataset.format !== 'binary' || meta?.kind !== DELTA_KIND || !Array.isArray(meta.deleted)) {
+          throw new VecSnapError('CORRUPT_FILE', `The incremental file ${file} is not a VecSnap delta.`);
+        }
+        if (meta.baseContentChecksum !== chain.base.contentChecksum) {
+          throw new VecSnapError('CORRUPT_FILE', `The incremental file ${file} belongs to a different full save.`);
+        }
+        if (dataset.header.dimension !== target.dimension) {
+          throw new VecSnapError(
+            'DIMENSION_MISMATCH',
+            `The incremental file ${file} has dimension ${dataset.header.dimension}, the saved database ${target.dimension}.`,
+          );
+        }
+        for (const id of meta.deleted as unknown[]) if (typeof id === 'string') target.delete(id);
+        for await (const chunk of dataset.chunks) target.insertChunk(chunk);
+      } finally {
+        await dataset.close();
+      }
+      applied++;
+    }
+    return applied;
+  }
+}

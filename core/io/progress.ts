@@ -1,0 +1,80 @@
+import type { ProgressCallback, ProgressInfo } from '../types.js';
+
+const MIN_INTERVAL_MS = 50; // SPEC §2: at most 20 calls a second
+
+export interface ProgressUpdate {
+  current: number;
+  total: number;
+  bytesDone?: number;
+  bytesTotal?: number;
+  phase?: string;
+  message?: string;
+}
+
+/**
+ * Throttles progress at the source: the first call and the final 100% always go through, the
+ * rest at most every 50 ms, and the percentage never goes backwards. A throwing listener is
+ * ignored — a progress bar must not be able to break a save.
+ */
+export class ProgressReporter {
+  private lastEmit = 0;
+  private lastPercentage = 0;
+  private emitted = false;
+  private finished = false;
+
+  constructor(
+    private readonly operation: string,
+    private readonly listener: ProgressCallback | undefined,
+  ) {}
+
+  update(update: ProgressUpdate): void {
+    if (!this.listener || this.finished) return;
+    const now = Date.now();
+    if (this.emitted && now - this.lastEmit < MIN_INTERVAL_MS) return;
+    let fraction: number;
+    if (update.bytesTotal && update.bytesTotal > 0 && update.bytesDone !== undefined) {
+      fraction = update.bytesDone / update.bytesTotal;
+    } else {
+      fraction = update.total > 0 ? update.current / update.total : 0;
+    }
+    // 100 is reserved for done(): the work is not finished until the rename happened.
+    const percentage = Math.max(this.lastPercentage, Math.min(99, Math.floor(fraction * 1000) / 10));
+    this.emit({
+      operation: this.operation,
+      percentage,
+      current: update.current,
+      total: update.total,
+      message: update.message ?? `${this.operation}: ${percentage.toFixed(0)}%`,
+      ...(update.bytesDone !== undefined ? { bytesDone: update.bytesDone } : {}),
+      ...(update.bytesTotal !== undefined ? { bytesTotal: update.bytesTotal } : {}),
+      ...(update.phase !== undefined ? { phase: update.phase } : {}),
+    });
+    this.lastEmit = now;
+  }
+
+  done(message: string, final: Partial<ProgressUpdate> = {}): void {
+    if (!this.listener || this.finished) return;
+    this.finished = true;
+    const total = final.total ?? final.current ?? 0;
+    this.emit({
+      operation: this.operation,
+      percentage: 100,
+      current: final.current ?? total,
+      total,
+      message,
+      ...(final.bytesDone !== undefined ? { bytesDone: final.bytesDone } : {}),
+      ...(final.bytesTotal !== undefined ? { bytesTotal: final.bytesTotal } : {}),
+      phase: 'done',
+    });
+  }
+
+  private emit(info: ProgressInfo): void {
+    this.emitted = true;
+    this.lastPercentage = info.percentage;
+    try {
+      this.listener?.(info);
+    } catch {
+      // deliberately ignored, see class comment
+    }
+  }
+}

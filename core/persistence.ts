@@ -1,0 +1,581 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { VecSnapError, isVecSnapError, toVecSnapError } from './errors.js';
+import { writeDatasetFile, type WrittenDataset } from './formats/dataset-io.js';
+import { extensionFor } from './formats/detect.js';
+import { IncrementalChain, type ChainState } from './incremental.js';
+import { cleanupStaleTemps } from './io/atomic-write.js';
+import { compressionSuffix } from './io/compression.js';
+import { ProgressReporter } from './io/progress.js';
+import { Mutex } from './mutex.js';
+import { readDatasetIntoNewDb } from './read-dataset.js';
+import { SnapshotStore, type SnapshotMetadata } from './snapshot-store.js';
+import {
+  SnapshotManager,
+  type CompareSnapshotsOptions,
+  type CreateSnapshotOptions,
+  type ExportSnapshotOptions,
+  type SnapshotExportResult,
+  type SnapshotComparison,
+  type SnapshotPage,
+  type VerifyResult,
+} from './snapshots.js';
+import { inspectDatasetFile, type FileInspection } from './inspect.js';
+import type { Compression, Format, LongOperationOptions, Metadata } from './types.js';
+import { COMPRESSIONS, FORMATS } from './types.js';
+import { VectorDB } from './vector-db.js';
+
+export interface PersistenceOptions {
+  baseDir: string;
+  format?: Format;
+  compression?: Compression;
+  incremental?: boolean;
+  /** ms between auto-saves; 0 turns auto-save off. */
+  autoSaveInterval?: number;
+  maxSnapshots?: number;
+  /** Entries per chunk written and read. */
+  batchSize?: number;
+  /** Called with every auto-save failure (auto-save keeps running). */
+  onAutoSaveError?: (error: VecSnapError) => void;
+  /** Called after each auto-save that wrote something. */
+  onAutoSave?: (path: string) => void;
+}
+
+export interface SaveOptions extends LongOperationOptions {
+  path?: string;
+  format?: Format;
+  /** true: the configured compression (gzip if none is configured); false: none; or a name. */
+  compress?: boolean | Compression;
+}
+
+export interface IncrementalSaveOptions extends LongOperationOptions {
+  path?: string;
+  format?: Format;
+}
+
+export interface LoadOptions extends LongOperationOptions {
+  path?: string;
+  format?: Format;
+  verifyChecksum?: boolean;
+}
+
+export interface RestoreOptions extends LongOperationOptions {
+  verifyChecksum?: boolean;
+}
+
+export interface ExportOptions extends LongOperationOptions {
+  path: string;
+  format?: Format;
+  compress?: boolean | Compression;
+  /**
+   * Accepted for compatibility with the original API. VecSnap's search is exact and keeps no
+   * separate index, so there is no index to include; every export is complete without one.
+   */
+  includeIndex?: boolean;
+}
+
+export interface ImportOptions extends LongOperationOptions {
+  path: string;
+  format?: Format;
+  /** Replace the database (true) or upsert into it (false, the default). */
+  clear?: boolean;
+  verifyChecksum?: boolean;
+}
+
+export interface ExportResult {
+  path: string;
+  format: Format;
+  compression: Compression;
+  fileSize: number;
+  checksum: string;
+  contentChecksum: string;
+  vectorCount: number;
+}
+
+export interface ImportResult {
+  path: string;
+  format: Format;
+  compression: Compression;
+  imported: number;
+  count: number;
+  legacy: boolean;
+}
+
+const DEFAULT_BATCH = 4096;
+const LEGACY_EXT: Record<Format, string> = { json: '.json', binary: '.bin', sqlite: '.db' };
+
+/**
+ * The SPEC §2 persistence manager. Operations that read or replace the database run one at a
+ * time (a queue), snapshot-file operations (list, verify, compare, page, pin) run alongside.
+ */
+export class DatabasePersistence {
+  readonly baseDir: string;
+  private readonly options: Required<Omit<PersistenceOptions, 'onAutoSaveError' | 'onAutoSave'>> &
+    Pick<PersistenceOptions, 'onAutoSaveError' | 'onAutoSave'>;
+  private readonly ready: Promise<void>;
+  private readonly queue = new Mutex();
+  private readonly store: SnapshotStore;
+  private readonly snapshots: SnapshotManager;
+  private readonly chain: IncrementalChain;
+  private autoSaveTimer: NodeJS.Timeout | undefined;
+  private autoSaveRunning: Promise<void> | undefined;
+  private closed = false;
+  /** Temp files of interrupted writes removed at start-up, for the caller to report. */
+  cleanedUp: string[] = [];
+
+  constructor(
+    readonly db: VectorDB,
+    options: PersistenceOptions,
+  ) {
+    if (!(db instanceof VectorDB)) throw new VecSnapError('INVALID_ARGUMENT', 'DatabasePersistence needs a VectorDB.');
+    if (!options || typeof options.baseDir !== 'string' || options.baseDir === '') {
+      throw new VecSnapError('INVALID_ARGUMENT', 'DatabasePersistence needs a baseDir.');
+    }
+    this.baseDir = path.resolve(options.baseDir);
+    this.options = {
+      baseDir: this.baseDir,
+      format: checkFormat(options.format ?? 'json'),
+      compression: checkCompression(options.compression ?? 'none'),
+      incremental: options.incremental ?? false,
+      autoSaveInterval: options.autoSaveInterval ?? 0,
+      maxSnapshots: options.maxSnapshots ?? 10,
+      batchSize: options.batchSize ?? DEFAULT_BATCH,
+      onAutoSaveError: options.onAutoSaveError,
+      onAutoSave: options.onAutoSave,
+    };
+    this.store = new SnapshotStore(path.join(this.baseDir, 'snapshots'));
+    this.snapshots = new SnapshotManager(this.store);
+    this.chain = new IncrementalChain(this.baseDir);
+    // Every method awaits this, so the object is usable at once (the original raced here).
+    this.ready = this.init();
+    this.ready.catch(() => undefined);
+    if (this.options.autoSaveInterval > 0) this.startAutoSave();
+  }
+
+  private async init(): Promise<void> {
+    try {
+      await fs.mkdir(this.store.dir, { recursive: true });
+    } catch (err) {
+      throw toVecSnapError(err, `Preparing the data folder ${this.baseDir}`);
+    }
+    for (const dir of [this.baseDir, this.store.dir, this.chain.dir]) {
+      this.cleanedUp.push(...(await cleanupStaleTemps(dir)).map((n) => path.join(dir, n)));
+    }
+  }
+
+  /** Waits for set-up, refuses work after shutdown. */
+  private async enter(): Promise<void> {
+    if (this.closed) throw new VecSnapError('BUSY', 'This VecSnap instance has been shut down.');
+    await this.ready;
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.enter().then(() => this.queue.run(task));
+  }
+
+  defaultPath(format: Format = this.options.format, compression: Compression = this.options.compression): string {
+    return path.join(this.baseDir, `database${extensionFor(format)}${compressionSuffix(compression)}`);
+  }
+
+  private resolveCompression(compress: boolean | Compression | undefined): Compression {
+    if (compress === undefined) return this.options.compression;
+    if (compress === true) return this.options.compression === 'none' ? 'gzip' : this.options.compression;
+    if (compress === false) return 'none';
+    return checkCompression(compress);
+  }
+
+  // ---- save / load ------------------------------------------------------------------------
+
+  async save(options: SaveOptions = {}): Promise<string> {
+    return this.exclusive(() => this.fullSave(options));
+  }
+
+  private async fullSave(options: SaveOptions): Promise<string> {
+    const format = checkFormat(options.format ?? this.options.format);
+    const compression = this.resolveCompression(options.compress);
+    const target = options.path ? path.resolve(options.path) : this.defaultPath(format, compression);
+    const progress = new ProgressReporter('save', options.onProgress);
+    const changes = this.db.takeChanges();
+    let written: WrittenDataset;
+    try {
+      written = await this.writeDb(target, format, compression, progress, options.signal);
+      await this.chain.reset({
+        file: this.chain.relative(target),
+        format,
+        compression,
+        contentChecksum: written.contentChecksum,
+        sha256: written.sha256,
+        bytes: written.bytes,
+        count: written.count,
+        savedAt: Date.now(),
+      });
+    } catch (err) {
+      this.db.restoreChanges(changes);
+      throw err;
+    }
+    progress.done(`Saved ${written.count} vectors`, { current: written.count, total: written.count, bytesDone: written.bytes, bytesTotal: written.bytes });
+    return target;
+  }
+
+  private writeDb(
+    target: string,
+    format: Format,
+    compression: Compression,
+    progress: ProgressReporter,
+    signal: AbortSignal | undefined,
+    metadata?: Metadata,
+  ): Promise<WrittenDataset> {
+    const total = this.db.size;
+    return writeDatasetFile(target, {
+      format,
+      compression,
+      header: {
+        dimension: this.db.dimension,
+        metric: this.db.metric,
+        count: total,
+        createdAt: Date.now(),
+        ...(metadata ? { metadata } : {}),
+      },
+      chunks: this.db.readChunks(this.options.batchSize),
+      sizeHint: total * this.db.dimension * 4,
+      ...(signal ? { signal } : {}),
+      onEntries: (n) => progress.update({ current: n, total, phase: 'writing' }),
+    });
+  }
+
+  async saveIncremental(options: IncrementalSaveOptions = {}): Promise<string | null> {
+    return this.exclusive(async () => {
+      const format = checkFormat(options.format ?? this.options.format);
+      const target = options.path ? path.resolve(options.path) : undefined;
+      const chain = await this.chain.read().catch(() => null);
+      const usable = chain !== null && (await this.chainUsable(chain, target)) ? chain : null;
+      if (usable === null) {
+        // No base to build on yet: the first incremental save is a full one.
+        return this.fullSave({ ...options, format, ...(target ? { path: target } : {}) });
+      }
+      if (!this.db.hasChanges()) return null;
+      if (this.db.changeCounts().needsFullSave || this.chain.shouldCompact(usable)) {
+        // Compaction: the chain got large (or a delta cannot describe the change); rewrite the base.
+        return this.fullSave({
+          ...options,
+          path: this.chain.resolve(usable.base.file),
+          format: usable.base.format,
+          compress: usable.base.compression,
+        });
+      }
+      const progress = new ProgressReporter('saveIncremental', options.onProgress);
+      const changes = this.db.takeChanges();
+      const total = changes.added.size + changes.changed.size;
+      try {
+        const { path: deltaPath, delta } = await this.chain.append(usable, this.db, changes, this.options.batchSize, {
+          ...(options.signal ? { signal: options.signal } : {}),
+          onEntries: (n) => progress.update({ current: n, total, phase: 'writing changes' }),
+        });
+        progress.done(`Saved ${delta.upserts} changed and ${delta.deletes} deleted vectors`, { current: total, total });
+        return deltaPath;
+      } catch (err) {
+        this.db.restoreChanges(changes);
+        throw err;
+      }
+    });
+  }
+
+  /** The chain continues only while its base file is where it was and holds what it held. */
+  private async chainUsable(chain: ChainState, target: string | undefined): Promise<boolean> {
+    const base = this.chain.resolve(chain.base.file);
+    if (target && target !== base) return false;
+    try {
+      const stat = await fs.stat(base);
+      return stat.size === chain.base.bytes;
+    } catch {
+      return false;
+    }
+  }
+
+  async load(options: LoadOptions = {}): Promise<void> {
+    return this.exclusive(async () => {
+      if (options.format !== undefined) checkFormat(options.format);
+      const chain = await this.chain.read();
+      const file = options.path ? path.resolve(options.path) : await this.findLatestSave(chain);
+      const progress = new ProgressReporter('load', options.onProgress);
+      const read = await readDatasetIntoNewDb(file, {
+        ...(options.verifyChecksum !== undefined ? { verifyChecksum: options.verifyChecksum } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        progress,
+      });
+      const isBase =
+        chain !== null &&
+        this.chain.resolve(chain.base.file) === file &&
+        read.contentChecksum === chain.base.contentChecksum;
+      if (isBase && chain.deltas.length > 0) {
+        await this.chain.applyTo(chain, read.db, {
+          ...(options.verifyChecksum !== undefined ? { verifyChecksum: options.verifyChecksum } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      }
+      this.db.replaceContents(read.db);
+      if (isBase) this.db.markSaved();
+      else this.db.markNeedsFullSave();
+      progress.done(`Loaded ${this.db.size} vectors`, { current: this.db.size, total: this.db.size });
+    });
+  }
+
+  /** The chain's base, else the newest `database.*` file (ours or the original module's names). */
+  private async findLatestSave(chain: ChainState | null): Promise<string> {
+    if (chain) {
+      const base = this.chain.resolve(chain.base.file);
+      if (await exists(base)) return base;
+    }
+    let best: { file: string; mtime: number } | undefined;
+    for (const format of FORMATS) {
+      const names = [
+        ...COMPRESSIONS.map((c) => `database${extensionFor(format)}${compressionSuffix(c)}`),
+        `database${LEGACY_EXT[format]}`,
+        `database${LEGACY_EXT[format]}.gzip`,
+        `database${LEGACY_EXT[format]}.brotli`,
+      ];
+      for (const name of new Set(names)) {
+        const file = path.join(this.baseDir, name);
+        const stat = await fs.stat(file).catch(() => undefined);
+        if (stat?.isFile() && (!best || stat.mtimeMs > best.mtime)) best = { file, mtime: stat.mtimeMs };
+      }
+    }
+    if (!best) throw new VecSnapError('NOT_FOUND', `There is no saved database in ${this.baseDir} yet.`);
+    return best.file;
+  }
+
+  // ---- snapshots --------------------------------------------------------------------------
+
+  async createSnapshot(name: string, metadata?: Metadata, options: CreateSnapshotOptions = {}): Promise<SnapshotMetadata> {
+    return this.exclusive(async () => {
+      const meta = await this.snapshots.create(this.db, name, metadata, {
+        ...options,
+        format: checkFormat(options.format ?? this.options.format),
+        compression: checkCompression(options.compression ?? this.options.compression),
+        batchSize: this.options.batchSize,
+      });
+      await this.snapshots.enforceRetention(this.options.maxSnapshots, meta.id);
+      return meta;
+    });
+  }
+
+  async listSnapshots(): Promise<SnapshotMetadata[]> {
+    await this.enter();
+    return this.store.list();
+  }
+
+  async getSnapshot(id: string): Promise<SnapshotMetadata> {
+    await this.enter();
+    return (await this.snapshots.resolve(id)).meta;
+  }
+
+  async restoreSnapshot(id: string, options: RestoreOptions = {}): Promise<SnapshotMetadata> {
+    return this.exclusive(async () => {
+      const { meta, file } = await this.snapshots.resolve(id);
+      const progress = new ProgressReporter('restore', options.onProgress);
+      const read = await readDatasetIntoNewDb(file, {
+        ...(options.verifyChecksum !== undefined ? { verifyChecksum: options.verifyChecksum } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        expectSha256: meta.checksum,
+        progress,
+        label: 'Restoring',
+      });
+      this.db.replaceContents(read.db);
+      this.db.markNeedsFullSave();
+      progress.done(`Restored "${meta.name}" (${this.db.size} vectors)`, { current: this.db.size, total: this.db.size });
+      return meta;
+    });
+  }
+
+  async deleteSnapshot(id: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.enter();
+    await this.snapshots.delete(id, options);
+  }
+
+  async verifySnapshot(id: string, options: LongOperationOptions = {}): Promise<VerifyResult> {
+    await this.enter();
+    return this.snapshots.verify(id, options);
+  }
+
+  async pinSnapshot(id: string, pinned: boolean): Promise<SnapshotMetadata> {
+    await this.enter();
+    return this.snapshots.pin(id, pinned);
+  }
+
+  async updateSnapshot(id: string, changes: { name?: string; note?: string; tags?: string[] }): Promise<SnapshotMetadata> {
+    await this.enter();
+    return this.snapshots.update(id, changes);
+  }
+
+  async compareSnapshots(a: string, b: string, options: CompareSnapshotsOptions = {}): Promise<SnapshotComparison> {
+    await this.enter();
+    return this.snapshots.compare(a, b, options);
+  }
+
+  async readSnapshotPage(id: string, options: { offset?: number; limit?: number; signal?: AbortSignal } = {}): Promise<SnapshotPage> {
+    await this.enter();
+    return this.snapshots.page(id, options.offset ?? 0, options.limit ?? 50, options.signal);
+  }
+
+  // ---- export / import --------------------------------------------------------------------
+
+  async export(options: ExportOptions): Promise<ExportResult> {
+    if (!options || typeof options.path !== 'string' || options.path === '') {
+      throw new VecSnapError('INVALID_ARGUMENT', 'export() needs a path to write to.');
+    }
+    return this.exclusive(async () => {
+      const format = checkFormat(options.format ?? this.options.format);
+      const compression = this.resolveCompression(options.compress);
+      const target = path.resolve(options.path);
+      const progress = new ProgressReporter('export', options.onProgress);
+      const written = await this.writeDb(target, format, compression, progress, options.signal, { exportedAt: Date.now() });
+      progress.done(`Exported ${written.count} vectors`, { current: written.count, total: written.count });
+      return {
+        path: target,
+        format,
+        compression,
+        fileSize: written.bytes,
+        checksum: written.sha256,
+        contentChecksum: written.contentChecksum,
+        vectorCount: written.count,
+      };
+    });
+  }
+
+  /** Exports one snapshot (byte copy, or converted to another format/compression). */
+  async exportSnapshot(id: string, options: ExportSnapshotOptions): Promise<SnapshotExportResult> {
+    if (!options || typeof options.path !== 'string' || options.path === '') {
+      throw new VecSnapError('INVALID_ARGUMENT', 'exportSnapshot() needs a path to write to.');
+    }
+    if (options.format !== undefined) checkFormat(options.format);
+    if (options.compression !== undefined) checkCompression(options.compression);
+    await this.enter();
+    return this.snapshots.exportTo(id, options);
+  }
+
+  async import(options: ImportOptions): Promise<ImportResult> {
+    if (!options || typeof options.path !== 'string' || options.path === '') {
+      throw new VecSnapError('INVALID_ARGUMENT', 'import() needs the path of a file to read.');
+    }
+    return this.exclusive(async () => {
+      if (options.format !== undefined) checkFormat(options.format);
+      const file = path.resolve(options.path);
+      const clear = options.clear ?? false;
+      if (!clear) {
+        // Refuse before reading the whole file when the header already says it cannot merge.
+        const info = await inspectDatasetFile(file);
+        if (info.header.dimension !== this.db.dimension && this.db.size > 0) {
+          throw dimensionMismatch(file, info.header.dimension, this.db.dimension);
+        }
+      }
+      const progress = new ProgressReporter('import', options.onProgress);
+      const read = await readDatasetIntoNewDb(file, {
+        ...(options.verifyChecksum !== undefined ? { verifyChecksum: options.verifyChecksum } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        progress,
+        label: 'Importing',
+      });
+      const imported = read.db.size;
+      if (clear || this.db.size === 0) {
+        this.db.replaceContents(read.db);
+        this.db.markNeedsFullSave();
+      } else {
+        if (read.db.dimension !== this.db.dimension) throw dimensionMismatch(file, read.db.dimension, this.db.dimension);
+        this.db.mergeFrom(read.db);
+      }
+      progress.done(`Imported ${imported} vectors`, { current: imported, total: imported });
+      return { path: file, format: read.format, compression: read.compression, imported, count: this.db.size, legacy: read.legacy };
+    });
+  }
+
+  /** What a file holds (format, compression, header), optionally verifying all of it. */
+  async inspectFile(file: string, options: LongOperationOptions & { verify?: boolean } = {}): Promise<FileInspection> {
+    await this.enter();
+    return inspectDatasetFile(path.resolve(file), options);
+  }
+
+  // ---- auto-save / shutdown ---------------------------------------------------------------
+
+  get autoSaveActive(): boolean {
+    return this.autoSaveTimer !== undefined;
+  }
+
+  startAutoSave(intervalMs: number = this.options.autoSaveInterval): void {
+    if (this.closed) throw new VecSnapError('BUSY', 'This VecSnap instance has been shut down.');
+    if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
+      throw new VecSnapError('INVALID_ARGUMENT', 'Auto-save needs an interval above 0 ms (autoSaveInterval).');
+    }
+    this.stopAutoSave();
+    this.options.autoSaveInterval = intervalMs;
+    const tick = (): void => {
+      // The next tick is scheduled only after this save ends, so saves never overlap.
+      this.autoSaveRunning = this.autoSaveOnce().finally(() => {
+        this.autoSaveRunning = undefined;
+        if (this.autoSaveTimer !== undefined) this.autoSaveTimer = setTimeout(tick, intervalMs);
+      });
+    };
+    this.autoSaveTimer = setTimeout(tick, intervalMs);
+    this.autoSaveTimer.unref?.();
+  }
+
+  stopAutoSave(): void {
+    if (this.autoSaveTimer !== undefined) clearTimeout(this.autoSaveTimer);
+    this.autoSaveTimer = undefined;
+  }
+
+  private async autoSaveOnce(): Promise<void> {
+    if (!this.db.hasChanges() || this.closed) return;
+    try {
+      const written = this.options.incremental ? await this.saveIncremental() : await this.save();
+      if (written) this.options.onAutoSave?.(written);
+    } catch (err) {
+      const error = isVecSnapError(err) ? err : toVecSnapError(err, 'Auto-saving');
+      this.options.onAutoSaveError?.(error);
+    }
+  }
+
+  /** Stops auto-save, waits for running work, saves unsaved changes, then refuses new work. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.stopAutoSave();
+    await this.autoSaveRunning;
+    await this.ready;
+    await this.queue.idle();
+    try {
+      if (this.db.hasChanges()) {
+        if (this.options.incremental) await this.saveIncremental();
+        else await this.save();
+      }
+    } finally {
+      this.closed = true;
+    }
+  }
+}
+
+function checkFormat(format: unknown): Format {
+  if (typeof format !== 'string' || !FORMATS.includes(format as Format)) {
+    throw new VecSnapError('UNSUPPORTED_FORMAT', `Unknown format "${String(format)}"; use json, binary or sqlite.`);
+  }
+  return format as Format;
+}
+
+function checkCompression(compression: unknown): Compression {
+  if (typeof compression !== 'string' || !COMPRESSIONS.includes(compression as Compression)) {
+    throw new VecSnapError('UNSUPPORTED_FORMAT', `Unknown compression "${String(compression)}"; use none, gzip or brotli.`);
+  }
+  return compression as Compression;
+}
+
+function dimensionMismatch(file: string, fileDim: number, dbDim: number): VecSnapError {
+  return new VecSnapError(
+    'DIMENSION_MISMATCH',
+    `${path.basename(file)} holds vectors of dimension ${fileDim} but the database has dimension ${dbDim}; import it with "clear" to replace the database.`,
+  );
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,87 @@
+import { VecSnapError, throwIfAborted } from './errors.js';
+import { openDatasetFile } from './formats/dataset-io.js';
+import type { ProgressReporter } from './io/progress.js';
+import type { Compression, DatasetHeader, Format } from './types.js';
+import { VectorDB } from './vector-db.js';
+
+export interface ReadDatasetOptions {
+  verifyChecksum?: boolean;
+  signal?: AbortSignal;
+  progress?: ProgressReporter;
+  phase?: string;
+  /** When set, the SHA-256 of the stored bytes must equal it (snapshot metadata's checksum). */
+  expectSha256?: string;
+  label?: string;
+}
+
+export interface ReadDatasetResult {
+  db: VectorDB;
+  format: Format;
+  compression: Compression;
+  header: DatasetHeader;
+  legacy: boolean;
+  fileSize: number;
+  contentChecksum: string | undefined;
+}
+
+/**
+ * Reads a whole dataset file into a new VectorDB: the caller's database is never touched until
+ * every check (content checksum, file checksum, vector validity) has passed.
+ */
+export async function readDatasetIntoNewDb(file: string, options: ReadDatasetOptions = {}): Promise<ReadDatasetResult> {
+  const verify = options.verifyChecksum ?? true;
+  const checkFile = verify && options.expectSha256 !== undefined && options.expectSha256 !== '';
+  let fileSize = 0;
+  const dataset = await openDatasetFile(file, {
+    verifyChecksum: verify,
+    hashFile: checkFile,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onBytes: (bytes) =>
+      options.progress?.update({
+        current: bytes,
+        total: fileSize,
+        bytesDone: bytes,
+        bytesTotal: fileSize,
+        phase: options.phase ?? 'reading',
+      }),
+  });
+  fileSize = dataset.fileSize;
+  try {
+    const { header } = dataset;
+    // The header's count only pre-sizes the slab; a damaged header must not drive a huge allocation.
+    const initialCapacity = Math.min(header.count, Math.floor(2 ** 27 / Math.max(1, header.dimension)));
+    const db = new VectorDB({ dimension: header.dimension, metric: header.metric, initialCapacity });
+    let entries = 0;
+    for await (const chunk of dataset.chunks) {
+      throwIfAborted(options.signal, options.label ?? 'Loading');
+      db.insertChunk(chunk);
+      entries += chunk.ids.length;
+      if (dataset.format === 'sqlite') {
+        options.progress?.update({ current: entries, total: header.count, phase: options.phase ?? 'reading' });
+      }
+    }
+    throwIfAborted(options.signal, options.label ?? 'Loading');
+    if (checkFile) {
+      const actual = dataset.fileSha256();
+      if (actual !== options.expectSha256) {
+        throw new VecSnapError(
+          'CHECKSUM_MISMATCH',
+          `The checksum of ${file} does not match the one recorded when it was written ` +
+            `(expected ${options.expectSha256!.slice(0, 12)}…, found ${actual?.slice(0, 12) ?? 'none'}…); the file was changed or damaged.`,
+        );
+      }
+    }
+    db.markSaved();
+    return {
+      db,
+      format: dataset.format,
+      compression: dataset.compression,
+      header,
+      legacy: dataset.legacy,
+      fileSize,
+      contentChecksum: dataset.storedChecksum(),
+    };
+  } finally {
+    await dataset.close();
+  }
+}

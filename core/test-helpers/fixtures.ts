@@ -1,0 +1,94 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'vitest';
+import type { Metric } from '../types.js';
+import { VectorDB } from '../vector-db.js';
+
+export function tempDir(prefix = 'vecsnap-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const TRICKY_IDS = ['東京-🚀', 'quote"back\\slash', 'new\nline', 'tab\tand spaces ', 'ünïcödé-ß', '𝔘𝔫𝔦'];
+
+/** A database with seeded vectors, tricky ids, varied metadata and special float values. */
+export function makeDb(count: number, dimension = 16, seed = 1, metric: Metric = 'cosine'): VectorDB {
+  const db = new VectorDB({ dimension, metric });
+  const rand = rng(seed);
+  const special = [-0, 1.401298464324817e-45, 3.4028234663852886e38, -3.4028234663852886e38, 0.1, 1e-40];
+  for (let i = 0; i < count; i++) {
+    const vector = new Float32Array(dimension);
+    for (let j = 0; j < dimension; j++) vector[j] = rand() * 2 - 1;
+    if (i < special.length) vector[0] = special[i]!;
+    const id = i < TRICKY_IDS.length ? `${TRICKY_IDS[i]}-${i}` : `id-${i}`;
+    const kind = i % 4;
+    const metadata =
+      kind === 0
+        ? undefined
+        : kind === 1
+          ? { title: `doc ${i}`, score: rand(), tags: ['a', 'b'], nested: { ok: true, none: null } }
+          : kind === 2
+            ? {}
+            : { text: 'Grüße 🌍 "quoted"', n: i, list: [1, 2.5, -3, { x: 'y' }] };
+    db.insert(metadata === undefined ? { id, vector } : { id, vector, metadata });
+  }
+  return db;
+}
+
+function bytesOf(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** Same ids in the same order, bit-identical vectors, deep-equal metadata. */
+export function expectSameDb(actual: VectorDB, expected: VectorDB): void {
+  expect(actual.dimension).toBe(expected.dimension);
+  expect(actual.metric).toBe(expected.metric);
+  expect([...actual.ids()]).toEqual([...expected.ids()]);
+  for (const e of expected.entries()) {
+    const a = actual.get(e.id);
+    expect(a, `entry ${e.id}`).toBeDefined();
+    expect(bytesOf(a!.vector).equals(bytesOf(e.vector)), `vector bits of ${e.id}`).toBe(true);
+    expect(a!.metadata).toEqual(e.metadata);
+  }
+}
+
+export function cloneDb(db: VectorDB): VectorDB {
+  const copy = new VectorDB({ dimension: db.dimension, metric: db.metric });
+  for (const e of db.entries()) copy.insert(e);
+  return copy;
+}
+
+/** Every file under `dir` (relative paths), for "nothing was left behind" checks. */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = path.join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(path.relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    return (err as { code?: string }).code ?? `no code: ${String(err)}`;
+  }
+  return 'resolved';
+}
