@@ -39,8 +39,9 @@ export async function compareDatasetFiles(fileA: string, fileB: string, options:
   const a = await openDatasetFile(fileA, {
     verifyChecksum: verify,
     ...(options.signal ? { signal: options.signal } : {}),
-    onBytes: (n) => {
+    onBytes: (n, size) => {
       bytesA = n;
+      totalBytes = Math.max(totalBytes, size);
       report('reading first');
     },
   });

@@ -26,13 +26,12 @@ export async function inspectDatasetFile(
   options: LongOperationOptions & { verify?: boolean } = {},
 ): Promise<FileInspection> {
   const progress = new ProgressReporter('inspect', options.onProgress);
-  let size = 0;
   const dataset = await openDatasetFile(file, {
     verifyChecksum: true,
     ...(options.signal ? { signal: options.signal } : {}),
-    onBytes: (n) => progress.update({ current: n, total: size, bytesDone: n, bytesTotal: size }),
+    onBytes: (n, size) => progress.update({ current: n, total: size, bytesDone: n, bytesTotal: size }),
   });
-  size = dataset.fileSize;
+  const size = dataset.fileSize;
   try {
     const result: FileInspection = {
       path: file,

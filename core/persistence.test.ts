@@ -132,14 +132,17 @@ describe('failure leaves the database exactly as it was', () => {
     for (const format of ['binary', 'json'] as const) {
       const { file, live, before, lp } = await setup(format);
       const bytes = readFileSync(file);
-      const at = Math.floor(bytes.length / 2);
       if (format === 'json') {
         // Change one digit into another so the JSON stays valid.
-        let i = at;
+        let i = Math.floor(bytes.length / 2);
         while (!(bytes[i]! >= 0x31 && bytes[i]! <= 0x38)) i++;
         bytes[i] = bytes[i]! + 1;
       } else {
-        bytes[at] = bytes[at]! ^ 0x10;
+        // Flip a bit inside the raw float32 block of a known vector.
+        const v = cloneDb(makeDb(300, 16, 11)).get('id-150')!.vector;
+        const at = bytes.indexOf(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+        expect(at).toBeGreaterThan(0);
+        bytes[at + 5] = bytes[at + 5]! ^ 0x10;
       }
       writeFileSync(file, bytes);
       await expect(lp.load({ path: file })).rejects.toMatchObject({
@@ -217,14 +220,18 @@ describe('failure leaves the database exactly as it was', () => {
 });
 
 describe('abort leaves no partial file and no changed state', () => {
-  function abortAt(percent: number): { controller: AbortController; onProgress: (e: ProgressInfo) => void; fired: () => boolean } {
+  /**
+   * Aborts on the first progress report: progress is throttled to 20 a second, so on these small
+   * files the first report (after the first chunk) is the only one that comes mid-way.
+   */
+  function abortMidway(): { controller: AbortController; onProgress: (e: ProgressInfo) => void; fired: () => boolean } {
     const controller = new AbortController();
     let fired = false;
     return {
       controller,
       fired: () => fired,
       onProgress: (e) => {
-        if (e.percentage >= percent && e.percentage < 100 && !fired) {
+        if (e.percentage > 0 && e.percentage < 100 && !fired) {
           fired = true;
           controller.abort();
         }
@@ -240,7 +247,7 @@ describe('abort leaves no partial file and no changed state', () => {
       const firstBytes = readFileSync(first);
       const filesBefore = listFiles(dir);
       db.insert({ id: 'new', vector: new Float32Array(32).fill(1) });
-      const a = abortAt(30);
+      const a = abortMidway();
       expect(await codeOf(p.save({ signal: a.controller.signal, onProgress: a.onProgress }))).toBe('ABORTED');
       expect(a.fired()).toBe(true);
       expect(listFiles(dir)).toEqual(filesBefore);
@@ -255,12 +262,12 @@ describe('abort leaves no partial file and no changed state', () => {
     const snap = await p.createSnapshot('base');
     const filesBefore = listFiles(dir);
 
-    let a = abortAt(30);
+    let a = abortMidway();
     expect(await codeOf(p.createSnapshot('x', undefined, { signal: a.controller.signal, onProgress: a.onProgress }))).toBe('ABORTED');
     expect(listFiles(dir)).toEqual(filesBefore);
     expect((await p.listSnapshots()).map((s) => s.id)).toEqual([snap.id]);
 
-    a = abortAt(30);
+    a = abortMidway();
     const out = path.join(dir, 'out.json');
     expect(await codeOf(p.export({ path: out, format: 'json', signal: a.controller.signal, onProgress: a.onProgress }))).toBe('ABORTED');
     expect(existsSync(out)).toBe(false);
@@ -268,7 +275,7 @@ describe('abort leaves no partial file and no changed state', () => {
 
     db.delete('id-100');
     const before = cloneDb(db);
-    a = abortAt(30);
+    a = abortMidway();
     expect(await codeOf(p.restoreSnapshot(snap.id, { signal: a.controller.signal, onProgress: a.onProgress }))).toBe('ABORTED');
     expectSameDb(db, before);
     expect(listFiles(dir)).toEqual(filesBefore);

@@ -31,12 +31,11 @@ export interface ReadDatasetResult {
 export async function readDatasetIntoNewDb(file: string, options: ReadDatasetOptions = {}): Promise<ReadDatasetResult> {
   const verify = options.verifyChecksum ?? true;
   const checkFile = verify && options.expectSha256 !== undefined && options.expectSha256 !== '';
-  let fileSize = 0;
   const dataset = await openDatasetFile(file, {
     verifyChecksum: verify,
     hashFile: checkFile,
     ...(options.signal ? { signal: options.signal } : {}),
-    onBytes: (bytes) =>
+    onBytes: (bytes, fileSize) =>
       options.progress?.update({
         current: bytes,
         total: fileSize,
@@ -45,7 +44,7 @@ export async function readDatasetIntoNewDb(file: string, options: ReadDatasetOpt
         phase: options.phase ?? 'reading',
       }),
   });
-  fileSize = dataset.fileSize;
+  const fileSize = dataset.fileSize;
   try {
     const { header } = dataset;
     // The header's count only pre-sizes the slab; a damaged header must not drive a huge allocation.

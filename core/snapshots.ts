@@ -302,14 +302,12 @@ export class SnapshotManager {
       progress.done(`Exported snapshot "${meta.name}"`, { current: bytes, total: bytes });
       return { path: target, format, compression, fileSize: bytes, checksum: meta.checksum, vectorCount: meta.vectorCount, copied: true };
     }
-    let fileSize = 0;
     const dataset = await openDatasetFile(file, {
       detected: actual,
       hashFile: true,
       ...(signal ? { signal } : {}),
-      onBytes: (n) => progress.update({ current: n, total: fileSize, bytesDone: n, bytesTotal: fileSize, phase: 'converting' }),
+      onBytes: (n, size) => progress.update({ current: n, total: size, bytesDone: n, bytesTotal: size, phase: 'converting' }),
     });
-    fileSize = dataset.fileSize;
     try {
       async function* checked() {
         yield* dataset.chunks;

@@ -453,6 +453,8 @@ export class VectorDB {
     this.metaBytes = other.metaBytes;
     this.idBytes = other.idBytes;
     this.mutations++;
+    // The donor gets new containers: clear() would empty the ones this database now owns.
+    other.slotOf = new Map();
     other.clear();
     this.maybeCompact();
   }

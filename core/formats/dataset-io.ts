@@ -113,8 +113,8 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
 export interface OpenDatasetOptions {
   verifyChecksum?: boolean;
   signal?: AbortSignal;
-  /** Bytes of the stored file consumed so far (for progress against `fileSize`). */
-  onBytes?: (bytes: number) => void;
+  /** Bytes of the stored file consumed so far, and its size. */
+  onBytes?: (bytes: number, fileSize: number) => void;
   /** Entries per chunk when the format lets the reader choose (SQLite). */
   batchSize?: number;
   /** Skip detection when the caller already knows. */
@@ -145,7 +145,7 @@ interface ByteCounter {
 }
 
 /** Counts (and optionally hashes) the stored bytes on their way to the decompressor/decoder. */
-function byteCounter(onBytes: ((bytes: number) => void) | undefined, hash: boolean): ByteCounter {
+function byteCounter(onBytes: ((bytes: number, total: number) => void) | undefined, total: number, hash: boolean): ByteCounter {
   let n = 0;
   const hasher = hash ? createHash('sha256') : undefined;
   let digest: string | undefined;
@@ -153,7 +153,7 @@ function byteCounter(onBytes: ((bytes: number) => void) | undefined, hash: boole
     transform(chunk: Buffer, _enc, done) {
       n += chunk.length;
       hasher?.update(chunk);
-      onBytes?.(n);
+      onBytes?.(n, total);
       done(null, chunk);
     },
     flush(done) {
@@ -188,7 +188,7 @@ export async function openDatasetFile(file: string, options: OpenDatasetOptions 
 
   const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
   const decompressor = createDecompressor(compression);
-  const counter = byteCounter(options.onBytes, options.hashFile ?? false);
+  const counter = byteCounter(options.onBytes, fileSize, options.hashFile ?? false);
   const last = decompressor ?? counter.stream;
   const streams = decompressor ? [raw, counter.stream, decompressor] : [raw, counter.stream];
   // The callback form keeps errors flowing to the last stream, where the decoder reads.
@@ -235,7 +235,7 @@ async function openSqlite(
   if (compression !== 'none') {
     tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vecsnap-sqlite-'));
     dbFile = path.join(tempDir, 'data.sqlite');
-    const counter = byteCounter(options.onBytes, options.hashFile ?? false);
+    const counter = byteCounter(options.onBytes, fileSize, options.hashFile ?? false);
     try {
       await pipeline(
         createReadStream(file, { highWaterMark: 1024 * 1024 }),
