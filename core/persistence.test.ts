@@ -321,6 +321,22 @@ describe('auto-save and shutdown', () => {
     expect(new Set(errors)).toEqual(new Set(['IO_ERROR']));
   });
 
+  it("removes temp files of writers that died mid-write, never a live writer's, and never lists them", async () => {
+    const snapDir = path.join(dir, 'snapshots');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(snapDir, { recursive: true });
+    // 2^22 + 7 is above the largest pid Linux can hand out (2^22), so that writer is surely gone.
+    const dead = path.join(snapDir, `.abc.meta.json.${2 ** 22 + 7}.0123abcd.vecsnap-tmp`);
+    const live = path.join(dir, `.database.json.${process.pid}.89abcdef.vecsnap-tmp`);
+    writeFileSync(dead, 'half a file');
+    writeFileSync(live, 'being written');
+    const p = new DatabasePersistence(makeDb(3), { baseDir: dir });
+    expect(await p.listSnapshots()).toEqual([]);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(p.cleanedUp).toEqual([dead]);
+  });
+
   it('the constructor is usable at once (no set-up race)', async () => {
     const db = makeDb(5);
     const p = new DatabasePersistence(db, { baseDir: path.join(dir, 'deep', 'new', 'folder') });

@@ -1,11 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { VecSnapError, isVecSnapError, toVecSnapError } from './errors.js';
+import { AutoSaver } from './auto-save.js';
+import { VecSnapError, toVecSnapError } from './errors.js';
 import { writeDatasetFile, type WrittenDataset } from './formats/dataset-io.js';
-import { extensionFor } from './formats/detect.js';
 import { IncrementalChain, type ChainState } from './incremental.js';
 import { cleanupStaleTemps } from './io/atomic-write.js';
-import { compressionSuffix } from './io/compression.js';
 import { ProgressReporter } from './io/progress.js';
 import { Mutex } from './mutex.js';
 import { readDatasetIntoNewDb } from './read-dataset.js';
@@ -22,87 +21,33 @@ import {
 } from './snapshots.js';
 import { inspectDatasetFile, type FileInspection } from './inspect.js';
 import type { Compression, Format, LongOperationOptions, Metadata } from './types.js';
-import { COMPRESSIONS, FORMATS } from './types.js';
+import { checkCompression, checkFormat, defaultSavePath, findLatestSave } from './save-paths.js';
+import type {
+  ExportOptions,
+  ExportResult,
+  ImportOptions,
+  ImportResult,
+  IncrementalSaveOptions,
+  LoadOptions,
+  PersistenceOptions,
+  RestoreOptions,
+  SaveOptions,
+} from './persistence-types.js';
+
+export type {
+  ExportOptions,
+  ExportResult,
+  ImportOptions,
+  ImportResult,
+  IncrementalSaveOptions,
+  LoadOptions,
+  PersistenceOptions,
+  RestoreOptions,
+  SaveOptions,
+};
 import { VectorDB } from './vector-db.js';
 
-export interface PersistenceOptions {
-  baseDir: string;
-  format?: Format;
-  compression?: Compression;
-  incremental?: boolean;
-  /** ms between auto-saves; 0 turns auto-save off. */
-  autoSaveInterval?: number;
-  maxSnapshots?: number;
-  /** Entries per chunk written and read. */
-  batchSize?: number;
-  /** Called with every auto-save failure (auto-save keeps running). */
-  onAutoSaveError?: (error: VecSnapError) => void;
-  /** Called after each auto-save that wrote something. */
-  onAutoSave?: (path: string) => void;
-}
-
-export interface SaveOptions extends LongOperationOptions {
-  path?: string;
-  format?: Format;
-  /** true: the configured compression (gzip if none is configured); false: none; or a name. */
-  compress?: boolean | Compression;
-}
-
-export interface IncrementalSaveOptions extends LongOperationOptions {
-  path?: string;
-  format?: Format;
-}
-
-export interface LoadOptions extends LongOperationOptions {
-  path?: string;
-  format?: Format;
-  verifyChecksum?: boolean;
-}
-
-export interface RestoreOptions extends LongOperationOptions {
-  verifyChecksum?: boolean;
-}
-
-export interface ExportOptions extends LongOperationOptions {
-  path: string;
-  format?: Format;
-  compress?: boolean | Compression;
-  /**
-   * Accepted for compatibility with the original API. VecSnap's search is exact and keeps no
-   * separate index, so there is no index to include; every export is complete without one.
-   */
-  includeIndex?: boolean;
-}
-
-export interface ImportOptions extends LongOperationOptions {
-  path: string;
-  format?: Format;
-  /** Replace the database (true) or upsert into it (false, the default). */
-  clear?: boolean;
-  verifyChecksum?: boolean;
-}
-
-export interface ExportResult {
-  path: string;
-  format: Format;
-  compression: Compression;
-  fileSize: number;
-  checksum: string;
-  contentChecksum: string;
-  vectorCount: number;
-}
-
-export interface ImportResult {
-  path: string;
-  format: Format;
-  compression: Compression;
-  imported: number;
-  count: number;
-  legacy: boolean;
-}
-
 const DEFAULT_BATCH = 4096;
-const LEGACY_EXT: Record<Format, string> = { json: '.json', binary: '.bin', sqlite: '.db' };
 
 /**
  * The SPEC §2 persistence manager. Operations that read or replace the database run one at a
@@ -117,8 +62,7 @@ export class DatabasePersistence {
   private readonly store: SnapshotStore;
   private readonly snapshots: SnapshotManager;
   private readonly chain: IncrementalChain;
-  private autoSaveTimer: NodeJS.Timeout | undefined;
-  private autoSaveRunning: Promise<void> | undefined;
+  private readonly autoSaver: AutoSaver;
   private closed = false;
   /** Temp files of interrupted writes removed at start-up, for the caller to report. */
   cleanedUp: string[] = [];
@@ -146,6 +90,12 @@ export class DatabasePersistence {
     this.store = new SnapshotStore(path.join(this.baseDir, 'snapshots'));
     this.snapshots = new SnapshotManager(this.store);
     this.chain = new IncrementalChain(this.baseDir);
+    this.autoSaver = new AutoSaver({
+      due: () => this.db.hasChanges() && !this.closed,
+      save: () => (this.options.incremental ? this.saveIncremental() : this.save()),
+      ...(options.onAutoSave ? { onSaved: options.onAutoSave } : {}),
+      ...(options.onAutoSaveError ? { onError: options.onAutoSaveError } : {}),
+    });
     // Every method awaits this, so the object is usable at once (the original raced here).
     this.ready = this.init();
     this.ready.catch(() => undefined);
@@ -174,7 +124,7 @@ export class DatabasePersistence {
   }
 
   defaultPath(format: Format = this.options.format, compression: Compression = this.options.compression): string {
-    return path.join(this.baseDir, `database${extensionFor(format)}${compressionSuffix(compression)}`);
+    return defaultSavePath(this.baseDir, format, compression);
   }
 
   private resolveCompression(compress: boolean | Compression | undefined): Compression {
@@ -296,7 +246,7 @@ export class DatabasePersistence {
     return this.exclusive(async () => {
       if (options.format !== undefined) checkFormat(options.format);
       const chain = await this.chain.read();
-      const file = options.path ? path.resolve(options.path) : await this.findLatestSave(chain);
+      const file = options.path ? path.resolve(options.path) : await findLatestSave(this.baseDir, chain ? this.chain.resolve(chain.base.file) : undefined);
       const progress = new ProgressReporter('load', options.onProgress);
       const read = await readDatasetIntoNewDb(file, {
         ...(options.verifyChecksum !== undefined ? { verifyChecksum: options.verifyChecksum } : {}),
@@ -318,30 +268,6 @@ export class DatabasePersistence {
       else this.db.markNeedsFullSave();
       progress.done(`Loaded ${this.db.size} vectors`, { current: this.db.size, total: this.db.size });
     });
-  }
-
-  /** The chain's base, else the newest `database.*` file (ours or the original module's names). */
-  private async findLatestSave(chain: ChainState | null): Promise<string> {
-    if (chain) {
-      const base = this.chain.resolve(chain.base.file);
-      if (await exists(base)) return base;
-    }
-    let best: { file: string; mtime: number } | undefined;
-    for (const format of FORMATS) {
-      const names = [
-        ...COMPRESSIONS.map((c) => `database${extensionFor(format)}${compressionSuffix(c)}`),
-        `database${LEGACY_EXT[format]}`,
-        `database${LEGACY_EXT[format]}.gzip`,
-        `database${LEGACY_EXT[format]}.brotli`,
-      ];
-      for (const name of new Set(names)) {
-        const file = path.join(this.baseDir, name);
-        const stat = await fs.stat(file).catch(() => undefined);
-        if (stat?.isFile() && (!best || stat.mtimeMs > best.mtime)) best = { file, mtime: stat.mtimeMs };
-      }
-    }
-    if (!best) throw new VecSnapError('NOT_FOUND', `There is no saved database in ${this.baseDir} yet.`);
-    return best.file;
   }
 
   // ---- snapshots --------------------------------------------------------------------------
@@ -497,48 +423,29 @@ export class DatabasePersistence {
   // ---- auto-save / shutdown ---------------------------------------------------------------
 
   get autoSaveActive(): boolean {
-    return this.autoSaveTimer !== undefined;
+    return this.autoSaver.active;
+  }
+
+  /** The auto-saver's state (interval, last save, last error), for status displays. */
+  get autoSave(): AutoSaver {
+    return this.autoSaver;
   }
 
   startAutoSave(intervalMs: number = this.options.autoSaveInterval): void {
     if (this.closed) throw new VecSnapError('BUSY', 'This VecSnap instance has been shut down.');
-    if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
-      throw new VecSnapError('INVALID_ARGUMENT', 'Auto-save needs an interval above 0 ms (autoSaveInterval).');
-    }
-    this.stopAutoSave();
+    this.autoSaver.start(intervalMs);
     this.options.autoSaveInterval = intervalMs;
-    const tick = (): void => {
-      // The next tick is scheduled only after this save ends, so saves never overlap.
-      this.autoSaveRunning = this.autoSaveOnce().finally(() => {
-        this.autoSaveRunning = undefined;
-        if (this.autoSaveTimer !== undefined) this.autoSaveTimer = setTimeout(tick, intervalMs);
-      });
-    };
-    this.autoSaveTimer = setTimeout(tick, intervalMs);
-    this.autoSaveTimer.unref?.();
   }
 
   stopAutoSave(): void {
-    if (this.autoSaveTimer !== undefined) clearTimeout(this.autoSaveTimer);
-    this.autoSaveTimer = undefined;
-  }
-
-  private async autoSaveOnce(): Promise<void> {
-    if (!this.db.hasChanges() || this.closed) return;
-    try {
-      const written = this.options.incremental ? await this.saveIncremental() : await this.save();
-      if (written) this.options.onAutoSave?.(written);
-    } catch (err) {
-      const error = isVecSnapError(err) ? err : toVecSnapError(err, 'Auto-saving');
-      this.options.onAutoSaveError?.(error);
-    }
+    this.autoSaver.stop();
   }
 
   /** Stops auto-save, waits for running work, saves unsaved changes, then refuses new work. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.stopAutoSave();
-    await this.autoSaveRunning;
+    await this.autoSaver.settled();
     await this.ready;
     await this.queue.idle();
     try {
@@ -552,20 +459,6 @@ export class DatabasePersistence {
   }
 }
 
-function checkFormat(format: unknown): Format {
-  if (typeof format !== 'string' || !FORMATS.includes(format as Format)) {
-    throw new VecSnapError('UNSUPPORTED_FORMAT', `Unknown format "${String(format)}"; use json, binary or sqlite.`);
-  }
-  return format as Format;
-}
-
-function checkCompression(compression: unknown): Compression {
-  if (typeof compression !== 'string' || !COMPRESSIONS.includes(compression as Compression)) {
-    throw new VecSnapError('UNSUPPORTED_FORMAT', `Unknown compression "${String(compression)}"; use none, gzip or brotli.`);
-  }
-  return compression as Compression;
-}
-
 function dimensionMismatch(file: string, fileDim: number, dbDim: number): VecSnapError {
   return new VecSnapError(
     'DIMENSION_MISMATCH',
@@ -573,9 +466,3 @@ function dimensionMismatch(file: string, fileDim: number, dbDim: number): VecSna
   );
 }
 
-async function exists(file: string): Promise<boolean> {
-  return fs.stat(file).then(
-    () => true,
-    () => false,
-  );
-}

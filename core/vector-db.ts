@@ -1,6 +1,8 @@
 import { VecSnapError } from './errors.js';
 import type { EntryChunk, Metadata, Metric, StoredEntry, VectorEntry } from './types.js';
 import { METRICS } from './types.js';
+import { ChangeLog, type ChangeCounts, type ChangeSet } from './change-log.js';
+import { exactSearch, type SearchQuery, type SearchResult } from './search.js';
 import { cloneMetadata, firstNonFinite, toFloat32Vector, validateDimension, validateId } from './validation.js';
 
 export interface VectorDBOptions {
@@ -10,18 +12,7 @@ export interface VectorDBOptions {
   initialCapacity?: number;
 }
 
-export interface SearchQuery {
-  vector: Float32Array | number[];
-  k?: number;
-  filter?: (metadata: Metadata | undefined, id: string) => boolean;
-}
-
-/** For cosine and dot, score is a similarity (higher is closer); for euclidean, the distance. */
-export interface SearchResult {
-  id: string;
-  score: number;
-  metadata?: Metadata;
-}
+export type { SearchQuery, SearchResult } from './search.js';
 
 export interface DBStats {
   count: number;
@@ -30,22 +21,6 @@ export interface DBStats {
   memoryBytes: number;
 }
 
-/** What changed since the last mark, as persistence needs it for incremental saves. */
-export interface ChangeSet {
-  added: Set<string>;
-  changed: Set<string>;
-  deleted: Set<string>;
-  /**
-   * The subset of `changed` that was deleted and inserted again: it now sits at the end of the
-   * insertion order, so a delta must delete it before upserting it to reproduce that order.
-   */
-  moved: Set<string>;
-  /** Set by clear() or a wholesale replace: no delta can describe it, a full save is due. */
-  needsFullSave: boolean;
-}
-
-type ChangeKind = 'added' | 'changed' | 'moved' | 'deleted';
-
 const COMPACT_MIN_HOLES = 1024;
 
 /**
@@ -53,6 +28,8 @@ const COMPACT_MIN_HOLES = 1024;
  * by slot order (deletes leave holes that are compacted away later), exact k-NN search, and
  * change tracking for incremental saves.
  */
+export type { ChangeSet, ChangeCounts };
+
 export class VectorDB {
   private dim: number;
   private metricName: Metric;
@@ -67,8 +44,7 @@ export class VectorDB {
   private metaBytes = 0;
   private idBytes = 0;
   private readers = 0;
-  private changeLog = new Map<string, ChangeKind>();
-  private fullSaveDue = false;
+  private readonly changes = new ChangeLog();
   private mutations = 0;
 
   constructor(options: VectorDBOptions) {
@@ -186,7 +162,7 @@ export class VectorDB {
     this.slotMetaBytes[slot] = 0;
     this.holes++;
     this.mutations++;
-    this.record(id, 'delete');
+    this.changes.record(id, 'delete');
     this.maybeCompact();
     return true;
   }
@@ -203,8 +179,7 @@ export class VectorDB {
     this.slab = new Float32Array(16 * this.dim);
     this.norms = new Float64Array(16);
     this.mutations++;
-    this.changeLog.clear();
-    this.fullSaveDue = true;
+    this.changes.reset(true);
   }
 
   stats(): DBStats {
@@ -226,53 +201,17 @@ export class VectorDB {
     if (!Number.isInteger(k) || k < 1) {
       throw new VecSnapError('INVALID_ARGUMENT', `k must be a positive integer (got ${String(k)}).`);
     }
-    const dim = this.dim;
-    const slab = this.slab;
-    const metric = this.metricName;
-    let qNorm = 0;
-    for (let j = 0; j < dim; j++) qNorm += q[j]! * q[j]!;
-    qNorm = Math.sqrt(qNorm);
-    // Keep the k best as a sorted array of "badness" (lower is better) — k is small in practice.
-    const bestSlots: number[] = [];
-    const bestBad: number[] = [];
-    for (let slot = 0; slot < this.used; slot++) {
-      const id = this.slotIds[slot];
-      if (id === undefined) continue;
-      if (query.filter && !query.filter(this.slotMeta[slot], id)) continue;
-      const base = slot * dim;
-      let bad: number;
-      if (metric === 'euclidean') {
-        let s = 0;
-        for (let j = 0; j < dim; j++) {
-          const d = slab[base + j]! - q[j]!;
-          s += d * d;
-        }
-        bad = s;
-      } else {
-        let s = 0;
-        for (let j = 0; j < dim; j++) s += slab[base + j]! * q[j]!;
-        if (metric === 'cosine') {
-          const denom = this.norms[slot]! * qNorm;
-          s = denom === 0 ? 0 : s / denom;
-        }
-        bad = -s;
-      }
-      if (bestBad.length === k && bad >= bestBad[k - 1]!) continue;
-      let pos = bestBad.length;
-      while (pos > 0 && bestBad[pos - 1]! > bad) pos--;
-      bestBad.splice(pos, 0, bad);
-      bestSlots.splice(pos, 0, slot);
-      if (bestBad.length > k) {
-        bestBad.pop();
-        bestSlots.pop();
-      }
-    }
-    return bestSlots.map((slot, i) => {
-      const score = metric === 'euclidean' ? Math.sqrt(bestBad[i]!) : -bestBad[i]!;
-      const metadata = this.slotMeta[slot];
-      const result: SearchResult = { id: this.slotIds[slot]!, score };
-      if (metadata !== undefined) result.metadata = metadata;
-      return result;
+    return exactSearch({
+      query: q,
+      k,
+      dimension: this.dim,
+      metric: this.metricName,
+      slab: this.slab,
+      norms: this.norms,
+      slotIds: this.slotIds,
+      slotMeta: this.slotMeta,
+      used: this.used,
+      ...(query.filter ? { filter: query.filter } : {}),
     });
   }
 
@@ -367,23 +306,15 @@ export class VectorDB {
     }
   }
 
-  // ---- change tracking -------------------------------------------------------------------
+  // ---- change tracking (see change-log.ts) ------------------------------------------------
 
   /** True when something changed since the last mark (what "unsaved changes" means). */
   hasChanges(): boolean {
-    return this.fullSaveDue || this.changeLog.size > 0;
+    return this.changes.hasChanges();
   }
 
-  changeCounts(): { added: number; changed: number; deleted: number; needsFullSave: boolean } {
-    let added = 0;
-    let changed = 0;
-    let deleted = 0;
-    for (const kind of this.changeLog.values()) {
-      if (kind === 'added') added++;
-      else if (kind === 'deleted') deleted++;
-      else changed++;
-    }
-    return { added, changed, deleted, needsFullSave: this.fullSaveDue };
+  changeCounts(): ChangeCounts {
+    return this.changes.counts();
   }
 
   /**
@@ -391,47 +322,22 @@ export class VectorDB {
    * caller writes them go into the new mark; on failure, hand the set back with restoreChanges.
    */
   takeChanges(): ChangeSet {
-    const set: ChangeSet = {
-      added: new Set(),
-      changed: new Set(),
-      deleted: new Set(),
-      moved: new Set(),
-      needsFullSave: this.fullSaveDue,
-    };
-    for (const [id, kind] of this.changeLog) {
-      if (kind === 'moved') {
-        set.moved.add(id);
-        set.changed.add(id);
-      } else {
-        set[kind].add(id);
-      }
-    }
-    this.changeLog = new Map();
-    this.fullSaveDue = false;
-    return set;
+    return this.changes.take();
   }
 
   /** Merges a taken change set back (its save failed), under changes made since. */
   restoreChanges(set: ChangeSet): void {
-    const newer = this.changeLog;
-    this.changeLog = new Map();
-    for (const id of set.added) this.changeLog.set(id, 'added');
-    for (const id of set.changed) this.changeLog.set(id, set.moved.has(id) ? 'moved' : 'changed');
-    for (const id of set.deleted) this.changeLog.set(id, 'deleted');
-    for (const [id, kind] of newer) this.replay(id, kind);
-    this.fullSaveDue = this.fullSaveDue || set.needsFullSave;
+    this.changes.restore(set);
   }
 
   /** Declares the current content saved (after loading exactly what is on disk). */
   markSaved(): void {
-    this.changeLog = new Map();
-    this.fullSaveDue = false;
+    this.changes.reset(false);
   }
 
   /** Declares that only a full save can capture the current content. */
   markNeedsFullSave(): void {
-    this.changeLog = new Map();
-    this.fullSaveDue = true;
+    this.changes.reset(true);
   }
 
   /**
@@ -511,31 +417,7 @@ export class VectorDB {
     this.slotMetaBytes[slot] = metaBytes;
     this.slotMeta[slot] = meta;
     this.mutations++;
-    this.record(id, isNew ? 'insert' : 'update');
-  }
-
-  private record(id: string, event: 'insert' | 'update' | 'delete'): void {
-    if (this.fullSaveDue) return;
-    const prev = this.changeLog.get(id);
-    if (event === 'insert') {
-      // An id that existed at the mark and comes back lands at the end of the order: 'moved'.
-      this.changeLog.set(id, prev === undefined || prev === 'added' ? 'added' : 'moved');
-    } else if (event === 'update') {
-      if (prev === undefined) this.changeLog.set(id, 'changed');
-    } else if (prev === 'added') {
-      this.changeLog.delete(id);
-    } else {
-      this.changeLog.set(id, 'deleted');
-    }
-  }
-
-  private replay(id: string, kind: ChangeKind): void {
-    if (kind === 'added') this.record(id, 'insert');
-    else if (kind === 'changed') this.record(id, 'update');
-    else if (kind === 'moved') {
-      this.record(id, 'delete');
-      this.record(id, 'insert');
-    } else this.record(id, 'delete');
+    this.changes.record(id, isNew ? 'insert' : 'update');
   }
 
   private reserve(slots: number): void {
