@@ -441,6 +441,11 @@ export class DatabasePersistence {
     this.autoSaver.stop();
   }
 
+  /** Whether auto-save (and shutdown) write incremental saves or full ones. */
+  setIncremental(incremental: boolean): void {
+    this.options.incremental = incremental;
+  }
+
   /** Stops auto-save, waits for running work, saves unsaved changes, then refuses new work. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
