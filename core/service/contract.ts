@@ -220,4 +220,27 @@ export const CHANNELS = {
 
 export const EVENT_CHANNEL = 'vecsnap:event';
 
+// ---- the browser transport (server/ ↔ renderer/api/web-client.ts) ----------------------------
+
+export type WireMessage =
+  | { type: 'result'; id: number; result: Result<unknown> }
+  | { type: 'event'; event: ServiceEvent }
+  | { type: 'error'; message: string };
+
+export interface WireCall {
+  type: 'call';
+  id: number;
+  method: ApiMethod;
+  request?: unknown;
+}
+
+/** What the page learns about where the browser's files go on the server. */
+export interface WebEnv {
+  platform: 'web';
+  dataDir: string;
+  exportsDir: string;
+  uploadsDir: string;
+}
+
+
 export const API_METHODS = Object.keys(CHANNELS) as ApiMethod[];
