@@ -1,5 +1,5 @@
 // `npm start`: the desktop app where Electron can run, else the same UI in the browser.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -17,13 +17,30 @@ function findElectron() {
     return { reason: 'the electron package is not installed' };
   }
   const pathFile = path.join(pkgDir, 'path.txt');
-  if (!existsSync(pathFile)) return { reason: "Electron's binary was never downloaded (this machine cannot reach its download server)" };
+  if (!existsSync(pathFile)) return { reason: "Electron's binary could not be downloaded (its download server is out of reach)" };
   const binary = path.join(pkgDir, 'dist', require('node:fs').readFileSync(pathFile, 'utf8').trim());
   if (!existsSync(binary)) return { reason: `Electron's binary is missing at ${binary}` };
   return { binary };
 }
 
-const electron = findElectron();
+/**
+ * package.json denies Electron's install script (it downloads, and `npm install` must work
+ * offline), so the binary is fetched here, on the first start, where a failure is not fatal.
+ */
+function tryDownloadElectron() {
+  let pkgDir;
+  try {
+    pkgDir = path.dirname(require.resolve('electron/package.json'));
+  } catch {
+    return;
+  }
+  if (existsSync(path.join(pkgDir, 'path.txt'))) return;
+  console.log('Fetching the Electron binary (first start only)…');
+  spawnSync(process.execPath, [path.join(pkgDir, 'install.js')], { stdio: 'ignore', timeout: 180_000 });
+}
+
+if (!process.env.VECSNAP_NO_ELECTRON) tryDownloadElectron();
+const electron = process.env.VECSNAP_NO_ELECTRON ? { reason: 'VECSNAP_NO_ELECTRON is set' } : findElectron();
 const mainJs = path.join(root, 'dist', 'app', 'electron', 'main.js');
 if (electron.binary && existsSync(mainJs)) {
   const child = spawn(electron.binary, [mainJs, ...process.argv.slice(2)], { stdio: 'inherit' });
