@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-// The built server and engine: e2e runs after `npm run build`, against what ships.
-import { startServer, type RunningServer } from '../dist/app/server/server.js';
+// The server from source; the page it serves is the built renderer (dist/renderer).
+import { startServer, type RunningServer } from '../server/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -19,15 +19,15 @@ export interface App {
 }
 
 export interface AppOptions {
-  /** Prepares the data folder before the server opens it. */
-  seed: ((dataDir: string) => Promise<void>) | undefined;
+  /** Prepares the data folder before the server opens it (an object: a bare function would be taken for a fixture). */
+  seed: { run(dataDir: string): Promise<void> } | undefined;
 }
 
 export const test = base.extend<AppOptions & { app: App }>({
   seed: [undefined, { option: true }],
   app: async ({ page, seed }, use, testInfo) => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vecsnap-e2e-'));
-    if (seed) await seed(dataDir);
+    if (seed) await seed.run(dataDir);
     const server = await startServer({ dataDir, staticDir: path.join(root, 'dist', 'renderer') });
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));

@@ -1,5 +1,5 @@
-import { createService } from '../dist/app/core/service/service.js';
-import { VectorDB, DatabasePersistence, generateSampleData } from '../dist/core/index.js';
+import { createService } from '../core/service/service.js';
+import { VectorDB, DatabasePersistence, generateSampleData } from '../core/index.js';
 
 /** Fills a data folder the way "Generate sample data" does, before the app opens it. */
 export async function seedSample(dataDir: string, request: { count?: number; dimension?: number; snapshots?: number } = {}): Promise<void> {

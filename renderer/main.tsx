@@ -1,19 +1,16 @@
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { createElectronPlatform } from './api/electron-client';
 import { createWebPlatform } from './api/web-client';
-import type { Platform } from './api/platform';
-
-declare global {
-  interface Window {
-    /** Set by the Electron preload; absent in the browser. */
-    vecsnapPlatform?: Platform;
-  }
-}
 
 async function boot(): Promise<void> {
   const root = createRoot(document.getElementById('root')!);
   try {
-    const platform = window.vecsnapPlatform ?? (await createWebPlatform());
+    // The Electron preload exposes window.vecsnap; in a browser the server is the backend.
+    const platform =
+      window.vecsnap && window.vecsnapDesktop
+        ? createElectronPlatform(window.vecsnap, window.vecsnapDesktop)
+        : await createWebPlatform();
     root.render(<App platform={platform} />);
   } catch (err) {
     root.render(

@@ -1,7 +1,7 @@
-import { expect, test, waitForJob } from '../fixtures';
-import { seedSample } from '../seed';
+import { expect, test, waitForJob } from '../fixtures.js';
+import { seedSample } from '../seed.js';
 
-test.use({ seed: (dir) => seedSample(dir, { count: 900, dimension: 8, snapshots: 3 }) });
+test.use({ seed: { run: (dir) => seedSample(dir, { count: 900, dimension: 8, snapshots: 3 }) } });
 
 // SPEC §6 story 4: two snapshots side by side — sizes as bars, checksums, counts, the content diff.
 test('compares two snapshots with exact added / removed / changed counts and samples', async ({ app }) => {

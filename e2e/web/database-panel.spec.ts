@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { VectorDB, DatabasePersistence, generateSampleData } from '../../dist/core/index.js';
-import { expect, test, waitForJob } from '../fixtures';
-import { seedSample } from '../seed';
+import { VectorDB, DatabasePersistence, generateSampleData } from '../../core/index.js';
+import { expect, test, waitForJob } from '../fixtures.js';
+import { seedSample } from '../seed.js';
 
-test.use({ seed: (dir) => seedSample(dir, { count: 1200, dimension: 16, snapshots: 1 }) });
+test.use({ seed: { run: (dir) => seedSample(dir, { count: 1200, dimension: 16, snapshots: 1 }) } });
 
 // SPEC §6 story 1: see the database, its unsaved changes; save (full or incremental); auto-save.
 test('shows the open database, marks unsaved changes, saves them, and switches auto-save on', async ({ app }) => {

@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DatabasePersistence, VectorDB, detectFile } from '../../dist/core/index.js';
-import { expect, test, waitForJob } from '../fixtures';
-import { seedSample } from '../seed';
+import { DatabasePersistence, VectorDB, detectFile } from '../../core/index.js';
+import { expect, test, waitForJob } from '../fixtures.js';
+import { seedSample } from '../seed.js';
 
-test.use({ seed: (dir) => seedSample(dir, { count: 900, dimension: 8, snapshots: 3 }) });
+test.use({ seed: { run: (dir) => seedSample(dir, { count: 900, dimension: 8, snapshots: 3 }) } });
 
 async function load(file: string): Promise<VectorDB> {
   const db = new VectorDB({ dimension: 8 });

@@ -1,4 +1,4 @@
-import { expect, test, waitForJob } from '../fixtures';
+import { expect, test, waitForJob } from '../fixtures.js';
 
 // SPEC §6 story 8: the first run has something to look at.
 test('an empty data folder offers sample data, which fills the database and the snapshot table', async ({ app }) => {

@@ -1,7 +1,7 @@
-import { expect, test } from '../fixtures';
-import { seedSample } from '../seed';
+import { expect, test } from '../fixtures.js';
+import { seedSample } from '../seed.js';
 
-test.use({ seed: (dir) => seedSample(dir, { count: 900, dimension: 8, snapshots: 3 }) });
+test.use({ seed: { run: (dir) => seedSample(dir, { count: 900, dimension: 8, snapshots: 3 }) } });
 
 // SPEC §6 story 5: a paged look inside a snapshot.
 test('pages through the ids, metadata and vector previews of a snapshot', async ({ app }) => {

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
-import { expect, test, waitForJob } from '../fixtures';
-import { seedLarge } from '../seed';
+import { expect, test, waitForJob } from '../fixtures.js';
+import { seedLarge } from '../seed.js';
 
-test.use({ seed: (dir) => seedLarge(dir, 200_000, 32) });
+test.use({ seed: { run: (dir) => seedLarge(dir, 200_000, 32) } });
 
 // SPEC §6 story 7: every long operation shows progress, throughput and time left, and can be
 // cancelled; a cancelled job leaves nothing half-written and says so.

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { detectFile } from '../../dist/core/index.js';
-import { expect, test, waitForJob } from '../fixtures';
-import { seedSample } from '../seed';
+import { detectFile } from '../../core/index.js';
+import { expect, test, waitForJob } from '../fixtures.js';
+import { seedSample } from '../seed.js';
 
-test.use({ seed: (dir) => seedSample(dir, { count: 900, dimension: 8, snapshots: 3 }) });
+test.use({ seed: { run: (dir) => seedSample(dir, { count: 900, dimension: 8, snapshots: 3 }) } });
 
 // SPEC §6 story 3: create, restore (confirmation, safety snapshot, undo), delete (confirmation,
 // pinned protected), verify, pin.

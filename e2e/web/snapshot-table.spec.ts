@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect, test, waitForJob } from '../fixtures';
-import { seedSample } from '../seed';
+import { expect, test, waitForJob } from '../fixtures.js';
+import { seedSample } from '../seed.js';
 
-test.use({ seed: (dir) => seedSample(dir, { count: 900, dimension: 8, snapshots: 3 }) });
+test.use({ seed: { run: (dir) => seedSample(dir, { count: 900, dimension: 8, snapshots: 3 }) } });
 
 function metas(dataDir: string): { id: string; name: string; checksum: string; file: string }[] {
   const dir = path.join(dataDir, 'snapshots');
