@@ -19,6 +19,8 @@ const settingsFile = () => path.join(app.getPath('userData'), 'settings.json');
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 async function lastDataFolder(): Promise<string> {
+  // Tests and scripts can pin the folder; otherwise the last one used, else a default.
+  if (process.env.VECSNAP_DATA_DIR) return path.resolve(process.env.VECSNAP_DATA_DIR);
   try {
     const saved = JSON.parse(await fs.readFile(settingsFile(), 'utf8')) as { dataDir?: unknown };
     if (typeof saved.dataDir === 'string' && path.isAbsolute(saved.dataDir)) return saved.dataDir;
