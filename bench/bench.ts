@@ -1,0 +1,164 @@
+/**
+ * `npm run bench [-- --quick]`: SPEC §7's workloads against this machine's own limits, measured
+ * in the same run. Prints one table and writes bench/results/latest.json and docs/BENCHMARKS.md.
+ */
+import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DatabasePersistence, VectorDB, generateSampleData, type Compression, type Format } from '../core/index.js';
+import { measureLimits, type MachineLimits } from './limits.js';
+import { measure, medianOf, type Measurement } from './measure.js';
+import { renderMarkdown, renderTable, type Row } from './report.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const quick = process.argv.includes('--quick');
+const WORKLOADS = quick ? [{ count: 10_000, dimension: 384 }] : [{ count: 100_000, dimension: 384 }, { count: 1_000_000, dimension: 128 }];
+const RUNS = quick ? 1 : 3;
+const FORMATS: Format[] = ['binary', 'sqlite', 'json'];
+const COMPRESSIONS: Compression[] = ['none', 'gzip', 'brotli'];
+/** The original design document's estimates at 100k (seconds). */
+const ORIGINAL = { save: 3, load: 6, incremental: 1 };
+
+function buildDb(count: number, dimension: number): VectorDB {
+  const db = new VectorDB({ dimension, initialCapacity: count });
+  const batch = 50_000;
+  for (let i = 0; i < count; i += batch) {
+    const entries = generateSampleData({ count: Math.min(batch, count - i), dimension, seed: 1 + i });
+    db.insertBatch(entries.map((e, j) => ({ ...e, id: `v${i + j}` })));
+  }
+  return db;
+}
+
+function change(db: VectorDB, fraction: number, seed: number): void {
+  const ids = [...db.ids()];
+  const n = Math.max(1, Math.floor(ids.length * fraction));
+  const fresh = generateSampleData({ count: n, dimension: db.dimension, seed });
+  for (let i = 0; i < n; i++) {
+    const id = ids[(i * 7919 + seed) % ids.length]!;
+    db.insert({ id, vector: fresh[i]!.vector, metadata: { changed: seed } });
+  }
+}
+
+async function naiveJson(db: VectorDB, file: string): Promise<number> {
+  try {
+    const m = await measure(async () => {
+      const vectors = [...db.entries()].map((e) => ({ id: e.id, vector: Array.from(e.vector), metadata: e.metadata }));
+      await fs.writeFile(file, JSON.stringify({ vectors }));
+    });
+    await fs.rm(file, { force: true });
+    return m.seconds;
+  } catch {
+    return Number.NaN; // V8 cannot build a string that long
+  }
+}
+
+async function benchWorkload(count: number, dimension: number, rows: Row[]): Promise<MachineLimits> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vecsnap-bench-'));
+  const label = `${count.toLocaleString('en-US')} × ${dimension}`;
+  process.stdout.write(`\n${label}: building the database… `);
+  const db = buildDb(count, dimension);
+  const rawBytes = count * dimension * 4;
+  const slab = new Float32Array(count * dimension);
+  let offset = 0;
+  for (const chunk of db.readChunks(65_536)) {
+    slab.set(chunk.vectors, offset);
+    offset += chunk.vectors.length;
+  }
+  process.stdout.write('measuring the machine… ');
+  const limits = await measureLimits(dir, slab, RUNS);
+  limits.naiveJsonSave = await naiveJson(db, path.join(dir, 'naive.json'));
+  const limitWrite = rawBytes / limits.writeFsync + rawBytes / limits.sha256;
+  const limitRead = rawBytes / limits.read + rawBytes / limits.sha256;
+  const add = (operation: string, format: Format, compression: Compression, m: Measurement, limit: number, target: number, extra: Partial<Row> = {}) => {
+    rows.push({ workload: label, operation, format, compression, rawBytes, seconds: m.seconds, limitSeconds: limit, target, peakRss: m.peakRss, maxStallMs: m.maxStallMs, dbBytes: rawBytes, ...extra });
+  };
+  const compressLimit = (c: Compression, base: number) => (c === 'gzip' ? rawBytes / limits.gzip : c === 'brotli' ? rawBytes / limits.brotli : base);
+  const saveTarget = (f: Format, c: Compression) => (c !== 'none' ? 1.3 : f === 'binary' ? 2 : f === 'sqlite' ? 4 : 15);
+
+  for (const format of FORMATS) {
+    for (const compression of COMPRESSIONS) {
+      if (!quick && count >= 1_000_000 && format === 'json' && compression !== 'none') continue; // hours, not minutes
+      process.stdout.write(`\n  ${format}+${compression}: `);
+      const base = path.join(dir, `${format}-${compression}`);
+      const p = new DatabasePersistence(db, { baseDir: base, format, compression, incremental: true });
+      const rssBefore = process.memoryUsage.rss();
+      const save = await medianOf(RUNS, () => p.save());
+      add('save', format, compression, save, compressLimit(compression, limitWrite), saveTarget(format, compression), { rssBefore, original: count === 100_000 ? ORIGINAL.save : undefined, naive: limits.naiveJsonSave });
+      process.stdout.write('save ');
+      const target = new VectorDB({ dimension });
+      const loader = new DatabasePersistence(target, { baseDir: base });
+      const loadRss = process.memoryUsage.rss();
+      const load = await medianOf(RUNS, () => loader.load(), async () => target.clear());
+      add('load', format, compression, load, compressLimit(compression, limitRead), compression !== 'none' ? 1.3 : saveTarget(format, 'none'), { rssBefore: loadRss, original: count === 100_000 ? ORIGINAL.load : undefined });
+      target.clear();
+      process.stdout.write('load ');
+      const snapA = await p.createSnapshot('a');
+      const snap = await measure(() => p.createSnapshot('b'));
+      add('snapshot create', format, compression, snap, compressLimit(compression, limitWrite), saveTarget(format, compression));
+      const verify = await medianOf(RUNS, () => p.verifySnapshot(snapA.id));
+      const fileSize = snapA.fileSize;
+      add('verify', format, compression, verify, fileSize / limits.sha256, 1 / 0.8);
+      const restoreDb = new VectorDB({ dimension });
+      const rp = new DatabasePersistence(restoreDb, { baseDir: base });
+      const restore = await medianOf(RUNS, () => rp.restoreSnapshot(snapA.id), async () => restoreDb.clear());
+      add('restore', format, compression, restore, compressLimit(compression, limitRead), compression !== 'none' ? 1.3 : saveTarget(format, 'none'));
+      restoreDb.clear();
+      process.stdout.write('snapshot verify restore ');
+      if (compression === 'none') {
+        for (const fraction of [0.01, 0.1]) {
+          await p.save();
+          change(db, fraction, Math.round(fraction * 1000));
+          const inc = await measure(() => p.saveIncremental());
+          const fullBinary = rows.find((r) => r.workload === label && r.operation === 'save' && r.format === 'binary' && r.compression === 'none')!;
+          add(`incremental ${fraction * 100}%`, format, compression, inc, fullBinary.seconds, fraction === 0.01 ? 0.05 : 1, {
+            original: count === 100_000 && fraction === 0.01 ? ORIGINAL.incremental : undefined,
+          });
+        }
+        const snapC = await p.createSnapshot('c');
+        const cmp = await measure(() => p.compareSnapshots(snapA.id, snapC.id));
+        add('compare', format, compression, cmp, 2, 1, { absoluteTarget: 2 });
+        process.stdout.write('incremental compare ');
+      }
+      const out = path.join(dir, `export-${format}-${compression}`);
+      const exp = await measure(() => p.export({ path: out, format, compress: compression }));
+      add('export', format, compression, exp, compressLimit(compression, limitWrite), saveTarget(format, compression));
+      const importDb = new VectorDB({ dimension });
+      const imp = await measure(() => new DatabasePersistence(importDb, { baseDir: base }).import({ path: out, clear: true }));
+      add('import', format, compression, imp, compressLimit(compression, limitRead), compression !== 'none' ? 1.3 : saveTarget(format, 'none'));
+      importDb.clear();
+      process.stdout.write('export import');
+      await p.shutdown();
+      rmSync(base, { recursive: true, force: true });
+      await fs.rm(out, { force: true });
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return limits;
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const limits: Record<string, MachineLimits> = {};
+  for (const w of WORKLOADS) limits[`${w.count} × ${w.dimension}`] = await benchWorkload(w.count, w.dimension, rows);
+  const machine = {
+    date: new Date().toISOString(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    quick,
+  };
+  console.log('\n');
+  console.log(renderTable(rows, limits));
+  const resultsDir = path.join(root, 'bench', 'results');
+  await fs.mkdir(resultsDir, { recursive: true });
+  await fs.writeFile(path.join(resultsDir, quick ? 'quick.json' : 'latest.json'), JSON.stringify({ machine, limits, rows }, null, 2));
+  if (!quick) await fs.writeFile(path.join(root, 'docs', 'BENCHMARKS.md'), renderMarkdown(rows, limits, machine));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+export interface Measurement {
+  seconds: number;
+  /** Highest RSS seen while the operation ran, in bytes. */
+  peakRss: number;
+  /** Longest time the event loop could not run, in ms. */
+  maxStallMs: number;
+}
+
+/**
+ * Runs `op` once while sampling RSS every 5 ms and the event loop's delay — a stall shows as a
+ * long gap between samples, so both probes are on the same timer.
+ */
+export async function measure(op: () => Promise<unknown>): Promise<Measurement> {
+  global.gc?.();
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let peakRss = process.memoryUsage.rss();
+  let last = performance.now();
+  let maxGap = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 5);
+  const start = performance.now();
+  try {
+    await op();
+  } finally {
+    clearInterval(timer);
+    histogram.disable();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  // The interval's own 5 ms period is not a stall.
+  const maxStallMs = Math.max(0, Math.max(maxGap, histogram.max / 1e6) - 5);
+  return { seconds, peakRss, maxStallMs };
+}
+
+/** Median by time of `runs` measurements; peak RSS and stall are the worst seen. */
+export async function medianOf(runs: number, op: () => Promise<unknown>, before?: () => Promise<void>): Promise<Measurement> {
+  const results: Measurement[] = [];
+  for (let i = 0; i < runs; i++) {
+    await before?.();
+    results.push(await measure(op));
+  }
+  results.sort((a, b) => a.seconds - b.seconds);
+  const median = results[Math.floor(results.length / 2)]!;
+  return {
+    seconds: median.seconds,
+    peakRss: Math.max(...results.map((r) => r.peakRss)),
+    maxStallMs: Math.max(...results.map((r) => r.maxStallMs)),
+  };
+}
