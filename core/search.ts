@@ -72,7 +72,8 @@ export function exactSearch(input: SearchInput): SearchResult[] {
     const score = metric === 'euclidean' ? Math.sqrt(bestBad[i]!) : -bestBad[i]!;
     const result: SearchResult = { id: slotIds[slot]!, score };
     const metadata = slotMeta[slot];
-    if (metadata !== undefined) result.metadata = metadata;
+    // A copy: a caller editing a result must not edit the database.
+    if (metadata !== undefined) result.metadata = structuredClone(metadata);
     return result;
   });
 }

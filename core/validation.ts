@@ -25,8 +25,19 @@ export function toFloat32Vector(id: string, vector: unknown, dimension: number):
   let out: Float32Array;
   if (vector instanceof Float32Array) {
     out = vector;
-  } else if (Array.isArray(vector) || vector instanceof Float64Array) {
-    out = Float32Array.from(vector as ArrayLike<number>);
+  } else if (Array.isArray(vector)) {
+    // Float32Array.from would quietly turn null into 0 and "0.5" into 0.5.
+    for (let i = 0; i < vector.length; i++) {
+      if (typeof vector[i] !== 'number') {
+        throw new VecSnapError(
+          'INVALID_VECTOR',
+          `The vector of "${id}" has a component that is not a number at index ${i} (${JSON.stringify(vector[i]) ?? String(vector[i])}).`,
+        );
+      }
+    }
+    out = Float32Array.from(vector as number[]);
+  } else if (vector instanceof Float64Array) {
+    out = Float32Array.from(vector);
   } else {
     throw new VecSnapError('INVALID_VECTOR', `The vector of "${id}" must be a Float32Array or an array of numbers.`);
   }
@@ -117,7 +128,13 @@ export function cloneMetadata(id: string, metadata: unknown): CloneResult {
             const member = value[key];
             if (member === undefined) continue;
             bytes += key.length + 4;
-            obj[key] = walk(member, `${path}.${key}`, depth + 1);
+            // defineProperty, not assignment: a "__proto__" key must stay data, not set the prototype.
+            Object.defineProperty(obj, key, {
+              value: walk(member, `${path}.${key}`, depth + 1),
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
           }
           bytes += 2;
           result = obj;

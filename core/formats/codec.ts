@@ -6,6 +6,10 @@ import type { DatasetHeader, EntryChunk } from '../types.js';
  * around them (temp file, compression, hashing, fsync, rename).
  */
 
+/**
+ * Chunks to encode. A source must not change a chunk's arrays after yielding it: encoders may
+ * pass large vector blocks on as views (VectorDB.readChunks and every decoder yield fresh arrays).
+ */
 export type ChunkSource = Iterable<EntryChunk> | AsyncIterable<EntryChunk>;
 
 /** Filled in by an encoder once its output has been fully drained. */
