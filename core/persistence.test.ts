@@ -59,6 +59,17 @@ describe('round trips: every format × compression, bit-exact', () => {
     expectSameDb(loaded, db);
   });
 
+  it('detects compressed SQLite files whose first pages inflate a thousandfold', async () => {
+    const db = makeDb(3000, 128, 5);
+    const p = new DatabasePersistence(db, { baseDir: dir, format: 'sqlite' });
+    for (const compression of ['brotli', 'gzip'] as const) {
+      const out = path.join(dir, `big.sqlite.${compression}`);
+      await p.export({ path: out, format: 'sqlite', compress: compression });
+      expect(readFileSync(out).length).toBeGreaterThan(1024 * 1024);
+      expect(await detectFile(out)).toEqual({ format: 'sqlite', compression });
+    }
+  });
+
   it('a compressed JSON export is readable by plain gunzip + JSON.parse', async () => {
     const db = makeDb(30);
     const p = new DatabasePersistence(db, { baseDir: dir });

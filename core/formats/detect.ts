@@ -27,7 +27,7 @@ export function formatFromMagic(head: Buffer): Format | null {
  * Detects format and compression from content alone (SPEC §4): gzip by its magic bytes, brotli
  * (which has none) by trial decompression, then the inner format by its own magic.
  */
-export function detectFromHead(head: Buffer, label: string): DetectedFormat {
+export async function detectFromHead(head: Buffer, label: string): Promise<DetectedFormat> {
   if (head.length === 0) {
     throw new VecSnapError('CORRUPT_FILE', `${label} is empty.`);
   }
@@ -35,7 +35,7 @@ export function detectFromHead(head: Buffer, label: string): DetectedFormat {
   if (plain) return { format: plain, compression: 'none' };
 
   if (head.length >= 2 && head.subarray(0, 2).equals(GZIP_MAGIC)) {
-    const inner = decompressHead(head, 'gzip');
+    const inner = await decompressHead(head, 'gzip');
     if (inner === null) {
       throw new VecSnapError('CORRUPT_FILE', `${label} starts like a gzip file but its compressed data is damaged.`);
     }
@@ -49,7 +49,7 @@ export function detectFromHead(head: Buffer, label: string): DetectedFormat {
     return { format, compression: 'gzip' };
   }
 
-  const inner = decompressHead(head, 'brotli');
+  const inner = await decompressHead(head, 'brotli');
   const format = inner && inner.length > 0 ? formatFromMagic(inner) : null;
   if (format) return { format, compression: 'brotli' };
 

@@ -37,25 +37,34 @@ export function createDecompressor(compression: Compression): Transform | null {
 }
 
 /**
- * Decompresses the beginning of a file without needing the rest: used to sniff what a
- * compressed file holds. Returns null when the bytes do not decode as `compression`.
+ * Decompresses just the beginning of a file to sniff what it holds: feeds `head` to a streaming
+ * decompressor and stops after `want` bytes of output — a highly compressible start (a SQLite
+ * page of zeros) may expand a thousandfold, so the output is never decoded in full. Resolves
+ * null when the bytes do not decode as `compression`.
  */
-export function decompressHead(head: Buffer, compression: 'gzip' | 'brotli', maxOutput = 64 * 1024): Buffer | null {
-  try {
-    if (compression === 'gzip') {
-      return zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: maxOutput });
-    }
-    return zlib.brotliDecompressSync(head, {
-      finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH,
-      maxOutputLength: maxOutput,
+export function decompressHead(head: Buffer, compression: 'gzip' | 'brotli', want = 4096): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const stream = compression === 'gzip' ? zlib.createGunzip() : zlib.createBrotliDecompress();
+    const parts: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (value: Buffer | null): void => {
+      if (settled) return;
+      settled = true;
+      stream.removeAllListeners('data');
+      stream.destroy();
+      resolve(value);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size >= want) finish(Buffer.concat(parts));
     });
-  } catch (err) {
-    // Output beyond maxOutput means it decoded fine; only the cap was hit.
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      return decompressHead(head.subarray(0, Math.floor(head.length / 2)), compression, maxOutput);
-    }
-    return null;
-  }
+    // A head cut mid-stream ends with "unexpected end of file": what came out before still counts.
+    stream.on('error', () => finish(size > 0 ? Buffer.concat(parts) : null));
+    stream.on('end', () => finish(Buffer.concat(parts)));
+    stream.end(head);
+  });
 }
 
 export function compressionSuffix(compression: Compression): string {
