@@ -108,7 +108,8 @@ async function benchWorkload(count: number, dimension: number, rows: Row[]): Pro
       if (compression === 'none') {
         for (const fraction of [0.01, 0.1]) {
           await p.save();
-          change(db, fraction, Math.round(fraction * 1000));
+          // A seed per format and fraction, so each run changes the database anew.
+          change(db, fraction, Math.round(fraction * 1000) + FORMATS.indexOf(format) * 7919);
           const inc = await measure(() => p.saveIncremental());
           const fullBinary = rows.find((r) => r.workload === label && r.operation === 'save' && r.format === 'binary' && r.compression === 'none')!;
           add(`incremental ${fraction * 100}%`, format, compression, inc, fullBinary.seconds, fraction === 0.01 ? 0.05 : 1, {
