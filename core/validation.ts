@@ -8,6 +8,10 @@ export function validateId(id: unknown): string {
   if (typeof id !== 'string' || id.length === 0) {
     throw new VecSnapError('INVALID_ARGUMENT', 'An entry id must be a non-empty string.');
   }
+  if (!id.isWellFormed()) {
+    // A lone UTF-16 surrogate cannot be written as UTF-8 (binary, SQLite) and come back the same.
+    throw new VecSnapError('INVALID_ARGUMENT', `The id "${id.slice(0, 40)}" contains an unpaired UTF-16 surrogate.`);
+  }
   if (id.length > MAX_ID_BYTES / 3 && Buffer.byteLength(id, 'utf8') > MAX_ID_BYTES) {
     throw new VecSnapError(
       'INVALID_ARGUMENT',
@@ -91,6 +95,9 @@ export function cloneMetadata(id: string, metadata: unknown): CloneResult {
     }
     switch (typeof value) {
       case 'string':
+        if (!value.isWellFormed()) {
+          throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" has a string with an unpaired UTF-16 surrogate at ${path}.`);
+        }
         bytes += value.length + 2;
         return value;
       case 'boolean':

@@ -215,7 +215,10 @@ export class VectorDB {
     });
   }
 
-  /** Entries in insertion order; vectors are copies the caller may keep. */
+  /**
+   * Entries in insertion order; vectors are copies the caller may keep. Finish the iteration (or
+   * break out of a for-of): compaction waits while an iteration is open.
+   */
   *entries(): IterableIterator<StoredEntry> {
     this.readers++;
     try {
@@ -285,12 +288,12 @@ export class VectorDB {
    * are no longer present are skipped.
    */
   *readChunksFor(ids: Iterable<string>, chunkSize: number): IterableIterator<EntryChunk> {
-    const slots: number[] = [];
+    const unique = new Set<number>();
     for (const id of ids) {
       const slot = this.slotOf.get(id);
-      if (slot !== undefined) slots.push(slot);
+      if (slot !== undefined) unique.add(slot);
     }
-    slots.sort((a, b) => a - b);
+    const slots = [...unique].sort((a, b) => a - b);
     const dim = this.dim;
     const size = Math.max(1, Math.floor(chunkSize));
     this.readers++;
@@ -362,6 +365,8 @@ export class VectorDB {
     // The donor gets new containers: clear() would empty the ones this database now owns.
     other.slotOf = new Map();
     other.clear();
+    // No delta can describe a wholesale replace; callers that know better (load) mark it saved.
+    this.changes.reset(true);
     this.maybeCompact();
   }
 
