@@ -1,28 +1,43 @@
-import { createHash, type Hash } from 'node:crypto';
 import { VecSnapError, throwIfAborted } from '../errors.js';
 import type { DatasetHeader, EntryChunk, Metadata, Metric } from '../types.js';
 import { METRICS } from '../types.js';
 import type { ChunkSource, DecodeOptions, DecodedDataset, EncodeSummary, StreamCodec } from './codec.js';
 import { ContentDigest, jsonOrUndefined } from './content-digest.js';
-import { JsonScanner, corruptJson } from './json-scanner.js';
+import {
+  JsonReader,
+  LegacyChecksum,
+  corruptJson,
+  parseFloat32Array,
+  scanValue,
+  skipWs,
+  truncatedJson,
+  writeFloat32Array,
+} from './json-scanner.js';
 
 /**
- * VecSnap JSON: a superset of the original module's `DatabaseState`, header keys before
- * `vectors`, one entry per line, and the content checksum after the array:
- *   {"version":"1.0.0","format":"vecsnap-json","formatVersion":1,"options":{…},"stats":{…},
- *    "createdAt":…,"timestamp":…,"metadata":{…},"vectors":[
- *   {"id":"a","vector":[…],"metadata":{…}},
- *   …
- *   ],"count":N,"contentChecksum":"…"}
+ * VecSnap JSON (formatVersion 1): a superset of the original module's `DatabaseState`, so that
+ * module can still read it. Header keys come before `vectors`, one entry per line, then a trailer:
+ *
+ *   {"version":"1.0.0","format":"vecsnap-json","formatVersion":1,"options":{"dimension":D,"metric":M},
+ *    "stats":{"count":N,"dimension":D,"metric":M},"createdAt":T,"metadata":{…},"timestamp":T,"vectors":[
+ *   {"id":"a","vector":[0.1,-0,…],"metadata":{…}},
+ *   {"id":"b","vector":[…]}
+ *   ],"count":N,"contentChecksum":"<hex>"}
+ *
+ * (`metadata` only when the dataset has some; an entry's `metadata` only when it has some.)
+ * Vector components are float32 written as decimal text that rounds back to the same bits.
+ * Both directions stream: the writer yields ~1 MiB Buffers, the reader holds about one MiB of
+ * input plus the chunk being built.
  */
 const FORMAT_NAME = 'vecsnap-json';
-const VERSION = 1;
-const FLUSH_BYTES = 1 << 20;
+const FORMAT_VERSION = 1;
+const OUT_BYTES = 1 << 20;
 const ENTRIES_PER_CHUNK = 2048;
+/** Longest text writeFloat32Array produces per value, comma included. */
+const MAX_FLOAT_BYTES = 25;
 
-/** Exact for float32: the shortest double text of the value parses back to the same double. */
-function floatText(v: number): string {
-  return v === 0 && 1 / v < 0 ? '-0' : String(v);
+function invalidVector(id: string, why: string): VecSnapError {
+  return new VecSnapError('INVALID_VECTOR', `The vector of "${id}" ${why}.`);
 }
 
 async function* encode(
@@ -32,18 +47,21 @@ async function* encode(
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
   const { dimension, metric } = header;
-  const head: Record<string, unknown> = {
+  const head = JSON.stringify({
     version: '1.0.0',
     format: FORMAT_NAME,
-    formatVersion: VERSION,
+    formatVersion: FORMAT_VERSION,
     options: { dimension, metric },
     stats: { count: header.count, dimension, metric },
     createdAt: header.createdAt,
+    ...(header.metadata !== undefined ? { metadata: header.metadata } : {}),
     timestamp: header.createdAt,
-  };
-  if (header.metadata !== undefined) head.metadata = header.metadata;
-  let text = JSON.stringify(head).slice(0, -1) + ',"vectors":[\n';
+  });
+  const first = `${head.slice(0, -1)},"vectors":[`;
+  let out = Buffer.allocUnsafe(Math.max(OUT_BYTES, first.length * 3 + 64));
+  let o = out.write(first, 0, 'utf8');
   const digest = new ContentDigest(dimension);
+  const vectorBytes = dimension * MAX_FLOAT_BYTES + 2;
   let count = 0;
   for await (const chunk of chunks) {
     throwIfAborted(signal, 'Writing the JSON file');
@@ -51,309 +69,392 @@ async function* encode(
     if (chunk.vectors.length !== n * dimension) {
       throw new VecSnapError('DIMENSION_MISMATCH', `A block of ${n} vectors does not have dimension ${dimension}.`);
     }
-    const json = chunk.metadata.map(jsonOrUndefined);
-    digest.update(chunk, json);
+    const metaJson = chunk.metadata.map(jsonOrUndefined);
     const v = chunk.vectors;
     for (let i = 0; i < n; i++) {
-      let line = (count === 0 ? '' : ',\n') + '{"id":' + JSON.stringify(chunk.ids[i]) + ',"vector":[';
-      const base = i * dimension;
-      for (let j = 0; j < dimension; j++) line += (j === 0 ? '' : ',') + floatText(v[base + j]!);
-      line += json[i] === undefined ? ']}' : '],"metadata":' + json[i] + '}';
-      text += line;
-      count++;
-      if (text.length >= FLUSH_BYTES) {
-        yield Buffer.from(text, 'utf8');
-        text = '';
+      const id = chunk.ids[i]!;
+      const idJson = JSON.stringify(id);
+      const meta = metaJson[i];
+      const need = 40 + 3 * idJson.length + vectorBytes + (meta === undefined ? 0 : 3 * meta.length);
+      if (o + need > out.length) {
+        yield out.subarray(0, o);
+        throwIfAborted(signal, 'Writing the JSON file');
+        out = Buffer.allocUnsafe(Math.max(OUT_BYTES, need));
+        o = 0;
       }
+      o += out.write(count === 0 ? '\n{"id":' : ',\n{"id":', o, 'latin1');
+      o += out.write(idJson, o, 'utf8');
+      o += out.write(',"vector":[', o, 'latin1');
+      const base = i * dimension;
+      o = writeFloat32Array(out, o, v, base, base + dimension);
+      if (o < 0) {
+        const j = v.subarray(base, base + dimension).findIndex((x) => !Number.isFinite(x));
+        throw invalidVector(id, `has a non-finite component at index ${j} (${v[base + j]})`);
+      }
+      if (meta === undefined) {
+        out[o++] = 0x5d;
+        out[o++] = 0x7d;
+      } else {
+        o += out.write('],"metadata":', o, 'latin1');
+        o += out.write(meta, o, 'utf8');
+        out[o++] = 0x7d;
+      }
+      count++;
     }
+    digest.update(chunk, metaJson);
   }
   summary.count = count;
   summary.contentChecksum = digest.digest();
-  text += `\n],"count":${count},"contentChecksum":"${summary.contentChecksum}"}\n`;
-  yield Buffer.from(text, 'utf8');
+  const trailer = `\n],"count":${count},"contentChecksum":"${summary.contentChecksum}"}\n`;
+  if (o + trailer.length > out.length) {
+    yield out.subarray(0, o);
+    out = Buffer.allocUnsafe(trailer.length);
+    o = 0;
+  }
+  o += out.write(trailer, o, 'latin1');
+  yield out.subarray(0, o);
+}
+
+// ---- decode ---------------------------------------------------------------------------------
+
+const ID_PREFIX = Buffer.from('{"id":"', 'latin1');
+const VECTOR_KEY = Buffer.from(',"vector":', 'latin1');
+const METADATA_KEY = Buffer.from(',"metadata":', 'latin1');
+
+function matchAt(buf: Buffer, i: number, literal: Buffer): boolean {
+  if (i + literal.length > buf.length) return false;
+  for (let k = 0; k < literal.length; k++) if (buf[i + k] !== literal[k]) return false;
+  return true;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Where one entry went: filled by the entry parsers. */
+interface Slot {
+  id: string;
+  metadata: Metadata | undefined;
 }
 
 /**
- * The original's `checksum` is SHA-256 of JSON.stringify(state without checksum). For a compact
- * file that is its own bytes with the `,"checksum":"…"` member cut out, so it can be verified
- * while streaming: bytes are hashed as the scanner lets go of them, holding back from each
- * top-level comma until the key after it is known.
+ * Fast path for entries laid out as this writer (and JSON.stringify) writes them:
+ * {"id":"…","vector":[…],"metadata":…} without whitespace. Writes the vector into
+ * vectors[at…]; returns the index after the entry, or -1 for anything else (the caller then
+ * finds the entry's end and hands it to JSON.parse, which also reports errors precisely).
  */
-class LegacyHasher {
-  private readonly hash: Hash = createHash('sha256');
-  private holdAt = Infinity;
-  private pending: Buffer[] = [];
-  private skipStart = Infinity;
-  private skipEnd = Infinity;
-  private limit = Infinity;
-  usable = true;
-
-  feed(bytes: Buffer, absStart: number): void {
-    const end = Math.min(absStart + bytes.length, this.limit);
-    // Hash [absStart, end) minus the skipped checksum member.
-    this.take(bytes, absStart, absStart, Math.min(end, this.skipStart));
-    this.take(bytes, absStart, Math.max(absStart, this.skipEnd), end);
+function fastEntry(buf: Buffer, i: number, vectors: Float32Array, at: number, dim: number, slot: Slot): number {
+  if (!matchAt(buf, i, ID_PREFIX)) return -1;
+  const open = i + ID_PREFIX.length - 1;
+  let j = open + 1;
+  let plain = true;
+  for (; j < buf.length; j++) {
+    const c = buf[j]!;
+    if (c === 0x22) break;
+    if (c === 0x5c) {
+      plain = false;
+      j++;
+    } else if (c < 0x20) return -1;
   }
-
-  private take(bytes: Buffer, absStart: number, from: number, to: number): void {
-    if (to <= from) return;
-    const free = Math.min(to, this.holdAt);
-    if (free > from) this.hash.update(bytes.subarray(from - absStart, free - absStart));
-    if (to > free) this.pending.push(bytes.subarray(Math.max(from, free) - absStart, to - absStart));
+  if (j >= buf.length) return -1;
+  let id: unknown;
+  if (plain) id = buf.toString('utf8', open + 1, j);
+  else {
+    try {
+      id = JSON.parse(buf.toString('utf8', open, j + 1));
+    } catch {
+      return -1;
+    }
   }
-
-  hold(abs: number): void {
-    this.holdAt = abs;
+  i = j + 1;
+  if (!matchAt(buf, i, VECTOR_KEY)) return -1;
+  i = parseFloat32Array(buf, i + VECTOR_KEY.length, vectors, at, dim);
+  if (i < 0) return -1;
+  let metadata: unknown;
+  if (buf[i] !== 0x7d) {
+    if (!matchAt(buf, i, METADATA_KEY)) return -1;
+    i += METADATA_KEY.length;
+    const end = scanValue(buf, i);
+    if (end < 0 || buf[end] !== 0x7d) return -1;
+    try {
+      metadata = JSON.parse(buf.toString('utf8', i, end));
+    } catch {
+      return -1;
+    }
+    if (metadata !== null && !isPlainObject(metadata)) return -1;
+    i = end;
   }
-
-  release(): void {
-    this.holdAt = Infinity;
-    for (const p of this.pending) this.hash.update(p);
-    this.pending = [];
-  }
-
-  /** The held member is the checksum: drop it (comma included) up to `abs`. */
-  skipUntil(abs: number): void {
-    this.skipStart = this.holdAt;
-    this.skipEnd = abs;
-    this.holdAt = Infinity;
-    this.pending = [];
-  }
-
-  endAt(abs: number): void {
-    this.limit = abs;
-  }
-
-  digest(): string {
-    return this.hash.digest('hex');
-  }
+  slot.id = id as string;
+  slot.metadata = (metadata ?? undefined) as Metadata | undefined;
+  return i + 1;
 }
 
-function headerFrom(members: Map<string, unknown>, firstVectorLength: number | undefined): DatasetHeader {
-  const options = (members.get('options') ?? {}) as Record<string, unknown>;
-  const stats = (members.get('stats') ?? {}) as Record<string, unknown>;
-  const dim = options.dimension ?? stats.dimension ?? firstVectorLength;
-  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1 || dim > 65536) {
-    throw corruptJson(`it has no valid dimension (options.dimension is ${String(options.dimension)})`);
+/** Any entry as JSON.parse returned it: validated, its vector written into vectors[at…]. */
+function parsedEntry(value: unknown, vectors: Float32Array, at: number, dim: number, index: number, slot: Slot): void {
+  if (!isPlainObject(value) || typeof value.id !== 'string') {
+    throw corruptJson(`entry ${index} of "vectors" has no string "id"`);
   }
-  const metric = (options.metric ?? stats.metric ?? 'cosine') as Metric;
-  if (!METRICS.includes(metric)) throw corruptJson(`its metric "${String(metric)}" is unknown`);
-  const count = typeof stats.count === 'number' && Number.isInteger(stats.count) && stats.count >= 0 ? stats.count : 0;
-  const created = members.get('createdAt') ?? members.get('timestamp');
-  const header: DatasetHeader = { dimension: dim, metric, count, createdAt: typeof created === 'number' ? created : 0 };
+  const { id, vector, metadata } = value;
+  let components: unknown[];
+  if (Array.isArray(vector)) components = vector;
+  else if (isPlainObject(vector) && Object.keys(vector).every((key, k) => key === String(k))) {
+    components = Object.values(vector); // a Float32Array that JSON.stringify wrote as {"0":…,"1":…}
+  } else throw invalidVector(id, 'is not an array of numbers');
+  if (components.length !== dim) {
+    throw new VecSnapError(
+      'DIMENSION_MISMATCH',
+      `The vector of "${id}" has ${components.length} components; the file's dimension is ${dim}.`,
+    );
+  }
+  for (let j = 0; j < dim; j++) {
+    const x = components[j];
+    if (typeof x !== 'number') {
+      throw invalidVector(id, `has a component that is not a number at index ${j} (${JSON.stringify(x)})`);
+    }
+    vectors[at + j] = x;
+    if (!Number.isFinite(vectors[at + j])) throw invalidVector(id, `has a non-finite float32 component at index ${j} (${x})`);
+  }
+  if (metadata !== undefined && metadata !== null && !isPlainObject(metadata)) {
+    throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" is not an object.`);
+  }
+  slot.id = id;
+  slot.metadata = (metadata ?? undefined) as Metadata | undefined;
+}
+
+const METRIC_ALIASES: Record<string, Metric> = {
+  l2: 'euclidean',
+  dotproduct: 'dot',
+  dot_product: 'dot',
+  innerproduct: 'dot',
+  ip: 'dot',
+};
+
+function headerFrom(members: Map<string, unknown>, firstLength: number | undefined): DatasetHeader {
+  const options = isPlainObject(members.get('options')) ? (members.get('options') as Record<string, unknown>) : {};
+  const stats = isPlainObject(members.get('stats')) ? (members.get('stats') as Record<string, unknown>) : {};
+  const dimension = options.dimension ?? stats.dimension ?? firstLength;
+  if (typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension < 1 || dimension > 65536) {
+    throw corruptJson(`it has no valid dimension (found ${JSON.stringify(dimension) ?? 'none'})`);
+  }
+  const named = String(options.metric ?? stats.metric ?? 'cosine').toLowerCase();
+  const metric = (METRICS as readonly string[]).includes(named)
+    ? (named as Metric)
+    : Object.hasOwn(METRIC_ALIASES, named)
+      ? METRIC_ALIASES[named]
+      : undefined;
+  if (metric === undefined) throw corruptJson(`its metric "${named}" is unknown`);
+  const count = stats.count;
+  const created = [members.get('createdAt'), members.get('timestamp')].find((t) => typeof t === 'number');
+  const header: DatasetHeader = {
+    dimension,
+    metric,
+    // The entry count is only certain after the array; stats.count is the writer's statement of it.
+    count: typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : 0,
+    createdAt: (created as number | undefined) ?? 0,
+  };
   const metadata = members.get('metadata');
-  if (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) header.metadata = metadata as Metadata;
+  if (isPlainObject(metadata)) header.metadata = metadata as Metadata;
   return header;
 }
 
-function parseSlice(scanner: JsonScanner, start: number, end: number): unknown {
-  const text = scanner.buf.toString('utf8', start, end);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw corruptJson(`invalid JSON near byte ${scanner.base + start}`);
+function checkVersion(members: Map<string, unknown>): void {
+  const version = members.get('formatVersion');
+  if (members.get('format') === FORMAT_NAME && typeof version === 'number' && version > FORMAT_VERSION) {
+    throw new VecSnapError(
+      'VERSION_UNSUPPORTED',
+      `The JSON file has format version ${version}; this VecSnap reads version ${FORMAT_VERSION}. Update VecSnap to read it.`,
+    );
+  }
+}
+
+/** Reads `"key":` after the separator (`,` unless it is the first member); null at the closing `}`. */
+async function nextKey(r: JsonReader, first: boolean, where: string): Promise<string | null> {
+  const c = await r.peek();
+  if (c === -1) throw truncatedJson(where);
+  if (c === 0x7d) return null;
+  if (!first) {
+    if (c !== 0x2c) throw corruptJson(`expected "," or "}" at byte ${r.offset} ${where}`);
+    r.pos++;
+  }
+  const at = r.offset;
+  const key = await r.value(where);
+  if (typeof key !== 'string') throw corruptJson(`expected a key at byte ${at} ${where}`);
+  await r.expect(0x3a, '":"', where);
+  return key;
+}
+
+/** Length of the first entry's vector (for files that state no dimension), without consuming it. */
+async function firstVectorLength(r: JsonReader): Promise<number | undefined> {
+  for (;;) {
+    r.pos = skipWs(r.buf, r.pos);
+    if (r.pos < r.buf.length) {
+      if (r.buf[r.pos] === 0x5d) return undefined;
+      const end = scanValue(r.buf, r.pos);
+      if (end >= 0) {
+        const entry = r.parse(r.pos, end);
+        const vector = isPlainObject(entry) ? entry.vector : undefined;
+        return Array.isArray(vector) ? vector.length : isPlainObject(vector) ? Object.keys(vector).length : undefined;
+      }
+    }
+    if (!(await r.more())) throw truncatedJson('inside "vectors"');
   }
 }
 
 async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {}): Promise<DecodedDataset> {
-  const legacyHash = new LegacyHasher();
-  const scanner = new JsonScanner(input, (bytes, abs) => legacyHash.feed(bytes, abs));
   const verify = options.verifyChecksum ?? true;
-  // Skip a UTF-8 byte order mark.
-  while (scanner.buf.length < 3 && (await scanner.more(0)));
-  if (scanner.buf[0] === 0xef && scanner.buf[1] === 0xbb && scanner.buf[2] === 0xbf) {
-    scanner.pos = 3;
-    legacyHash.usable = false;
-  }
-  if ((await scanner.peek()) !== 0x7b) {
-    await scanner.close();
-    throw new VecSnapError('UNSUPPORTED_FORMAT', 'The file is not JSON: it does not start with "{".');
-  }
-  scanner.pos++;
+  const r = new JsonReader(input);
   const members = new Map<string, unknown>();
-
-  /** Reads `"key":`, handling the legacy hash hold; returns the key. */
-  const readKey = async (afterComma: boolean): Promise<string> => {
-    const [s, e] = await scanner.value();
-    const key = parseSlice(scanner, s, e);
-    if (typeof key !== 'string') throw corruptJson(`expected a key at byte ${scanner.base + s}`);
-    await scanner.expect(0x3a, '":"');
-    if (key === 'checksum' && !afterComma) legacyHash.usable = false;
-    if (key !== 'checksum') legacyHash.release();
-    return key;
-  };
-  /** After a member: `,` (hold the hash, return true) or `}` (return false). */
-  const nextMember = async (): Promise<boolean> => {
-    const c = await scanner.peek();
-    if (c === 0x2c) {
-      legacyHash.hold(scanner.absolute);
-      scanner.pos++;
-      return true;
-    }
-    if (c === 0x7d) return false;
-    if (c === -1) throw corruptJson('it is truncated');
-    throw corruptJson(`expected "," or "}" at byte ${scanner.absolute}`);
-  };
-  const readMember = async (key: string): Promise<void> => {
-    const [s, e] = await scanner.value();
-    members.set(key, parseSlice(scanner, s, e));
-    if (key === 'checksum') legacyHash.skipUntil(scanner.base + e);
-  };
-
-  let foundVectors = false;
-  if ((await scanner.peek()) !== 0x7d) {
-    let afterComma = false;
-    for (;;) {
-      const key = await readKey(afterComma);
-      if (key === 'vectors') {
-        foundVectors = true;
-        break;
-      }
-      await readMember(key);
-      if (!(await nextMember())) break;
-      afterComma = true;
-    }
-  }
-  if (!foundVectors) {
-    await scanner.close();
-    throw corruptJson('it has no "vectors" array');
-  }
-  const ours = members.get('format') === FORMAT_NAME;
-  const version = members.get('formatVersion');
-  if (ours && typeof version === 'number' && version > VERSION) {
-    await scanner.close();
-    throw new VecSnapError('VERSION_UNSUPPORTED', `The JSON file has format version ${version}; this VecSnap reads version ${VERSION}.`);
-  }
-  await scanner.expect(0x5b, '"[" after "vectors"');
-  // The dimension may only be known from the first vector (legacy files without options).
+  const legacyHash = verify ? new LegacyChecksum() : undefined;
   let header: DatasetHeader;
+  let ours: boolean;
   try {
-    header = headerFrom(members, undefined);
+    await r.skipBom();
+    if (legacyHash) r.setTap((bytes) => legacyHash.update(bytes));
+    const start = await r.peek();
+    if (start === -1) throw truncatedJson('before its first value (it is empty)');
+    if (start !== 0x7b) {
+      throw new VecSnapError('UNSUPPORTED_FORMAT', 'The file is not a JSON database: it does not start with "{".');
+    }
+    r.pos++;
+    for (let first = true; ; first = false) {
+      const key = await nextKey(r, first, 'in its header');
+      if (key === null) {
+        checkVersion(members);
+        throw corruptJson('it has no "vectors" array');
+      }
+      if (key === 'vectors') break;
+      members.set(key, await r.value('in its header'));
+      checkVersion(members);
+    }
+    if ((await r.peek()) !== 0x5b) throw corruptJson('its "vectors" member is not an array');
+    r.pos++;
+    ours = members.get('format') === FORMAT_NAME;
+    if (ours) r.setTap(undefined);
+    const stated = [members.get('options'), members.get('stats')].some((m) => isPlainObject(m) && m.dimension !== undefined);
+    header = headerFrom(members, stated ? undefined : await firstVectorLength(r));
   } catch (err) {
-    await scanner.close();
+    await r.close();
     throw err;
   }
+  const dim = header.dimension;
   let stored: string | undefined;
+  let arrayDone = false;
+  let expectValue = true; // after "[" or ","
+  let afterComma = false;
+  let read = 0;
+  const slot: Slot = { id: '', metadata: undefined };
+
+  /** Up to ENTRIES_PER_CHUNK entries, or null when the array ended without another entry. */
+  async function readChunk(): Promise<EntryChunk | null> {
+    let vectors = new Float32Array(ENTRIES_PER_CHUNK * dim);
+    const ids: string[] = [];
+    const metadata: (Metadata | undefined)[] = [];
+    while (ids.length < ENTRIES_PER_CHUNK && !arrayDone) {
+      const buf = r.buf;
+      const i = skipWs(buf, r.pos);
+      r.pos = i;
+      if (i >= buf.length) {
+        if (!(await r.more())) throw truncatedJson('inside "vectors"');
+        continue;
+      }
+      const c = buf[i];
+      if (!expectValue || c === 0x5d) {
+        if (c === 0x5d && !afterComma) arrayDone = true;
+        else if (c === 0x2c && !expectValue) expectValue = afterComma = true;
+        else throw corruptJson(`unexpected "${String.fromCharCode(c!)}" at byte ${r.base + i} in "vectors"`);
+        r.pos = i + 1;
+        continue;
+      }
+      const at = ids.length * dim;
+      let end = fastEntry(buf, i, vectors, at, dim, slot);
+      if (end < 0) {
+        end = scanValue(buf, i);
+        if (end < 0) {
+          if (!(await r.more())) throw truncatedJson('inside "vectors"');
+          continue;
+        }
+        parsedEntry(r.parse(i, end), vectors, at, dim, read + ids.length, slot);
+      }
+      r.pos = end;
+      ids.push(slot.id);
+      metadata.push(slot.metadata);
+      expectValue = afterComma = false;
+    }
+    if (ids.length === 0) return null;
+    if (ids.length < ENTRIES_PER_CHUNK) vectors = vectors.slice(0, ids.length * dim);
+    return { ids, vectors, metadata };
+  }
 
   async function* chunks(): AsyncGenerator<EntryChunk> {
-    const dim = header.dimension;
-    const digest = verify ? new ContentDigest(dim) : undefined;
-    let count = 0;
-    const toChunk = (elements: unknown[]): EntryChunk => {
-      const n = elements.length;
-      const ids: string[] = new Array(n);
-      const metadata: (Metadata | undefined)[] = new Array(n);
-      const vectors = new Float32Array(n * dim);
-      for (let i = 0; i < n; i++) {
-        const el = elements[i] as { id?: unknown; vector?: unknown; metadata?: unknown } | null;
-        if (typeof el !== 'object' || el === null || typeof el.id !== 'string') {
-          throw corruptJson(`entry ${count + i} has no string id`);
-        }
-        const vec = el.vector;
-        if (!Array.isArray(vec)) throw new VecSnapError('INVALID_VECTOR', `The vector of "${el.id}" is not an array of numbers.`);
-        if (vec.length !== dim) {
-          throw new VecSnapError('DIMENSION_MISMATCH', `The vector of "${el.id}" has ${vec.length} components; the file's dimension is ${dim}.`);
-        }
-        const base = i * dim;
-        for (let j = 0; j < dim; j++) {
-          const x = vec[j];
-          if (typeof x !== 'number' || !Number.isFinite(x)) {
-            throw new VecSnapError('INVALID_VECTOR', `The vector of "${el.id}" has a non-finite component at index ${j} (${JSON.stringify(x)}).`);
-          }
-          vectors[base + j] = x;
-        }
-        ids[i] = el.id;
-        const m = el.metadata;
-        if (m !== undefined && m !== null) {
-          if (typeof m !== 'object' || Array.isArray(m)) throw new VecSnapError('INVALID_METADATA', `The metadata of "${el.id}" is not an object.`);
-          metadata[i] = m as Metadata;
-        }
-      }
-      return { ids, vectors, metadata };
-    };
+    const digest = verify && ours ? new ContentDigest(dim) : undefined;
     try {
-      let c = await scanner.peek();
-      if (c !== 0x5d) {
-        for (;;) {
-          throwIfAborted(options.signal, 'Reading the JSON file');
-          // Collect up to ENTRIES_PER_CHUNK whole elements (pinned in the buffer), then parse
-          // them with a single native JSON.parse.
-          let batchStart = -1;
-          let batchEnd = -1;
-          let n = 0;
-          let closed = false;
-          try {
-            for (;;) {
-              const [s, e] = await scanner.value();
-              if (batchStart < 0) {
-                batchStart = scanner.base + s;
-                scanner.pinAbs = batchStart;
-              }
-              batchEnd = scanner.base + e;
-              n++;
-              c = await scanner.peek();
-              if (c === 0x5d) {
-                closed = true;
-                break;
-              }
-              if (c !== 0x2c) {
-                throw c === -1
-                  ? corruptJson('it is truncated inside "vectors"')
-                  : corruptJson(`expected "," between entries at byte ${scanner.absolute}`);
-              }
-              scanner.pos++;
-              if (n >= ENTRIES_PER_CHUNK || batchEnd - batchStart > FLUSH_BYTES * 16) break;
-            }
-          } finally {
-            scanner.pinAbs = Infinity;
-          }
-          const text = '[' + scanner.buf.toString('utf8', batchStart - scanner.base, batchEnd - scanner.base) + ']';
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            throw corruptJson(`invalid JSON in the entries near byte ${batchStart}`);
-          }
-          const chunk = toChunk(parsed as unknown[]);
-          digest?.update(chunk);
-          count += chunk.ids.length;
-          yield chunk;
-          if (closed) break;
-        }
+      while (!arrayDone) {
+        throwIfAborted(options.signal, 'Reading the JSON file');
+        const chunk = await readChunk();
+        if (chunk === null) continue;
+        digest?.update(chunk);
+        read += chunk.ids.length;
+        yield chunk;
       }
-      scanner.pos++; // ']'
-      while (await nextMember()) {
-        const key = await readKey(true);
-        await readMember(key);
+      for (;;) {
+        const key = await nextKey(r, false, 'after "vectors"');
+        if (key === null) break;
+        if (key === 'vectors') throw corruptJson('it has a second "vectors" member');
+        members.set(key, await r.value('after "vectors"'));
       }
-      const endAbs = scanner.absolute + 1;
-      scanner.pos++; // '}'
-      legacyHash.endAt(endAbs);
-      if ((await scanner.peek()) !== -1) throw corruptJson(`there is data after the end of the JSON object (byte ${scanner.absolute})`);
-      scanner.flushAll();
-      const declared = members.get('count');
-      if (ours && declared !== count) throw corruptJson(`it declares ${String(declared)} entries but holds ${count}`);
+      r.pos++;
+      for (;;) {
+        r.pos = skipWs(r.buf, r.pos);
+        if (r.pos < r.buf.length) throw corruptJson(`there is data after the end of the JSON object (at byte ${r.offset})`);
+        if (!(await r.more())) break;
+      }
+      if (members.has('count') && members.get('count') !== read) {
+        throw corruptJson(`it declares ${JSON.stringify(members.get('count'))} entries but holds ${read}`);
+      }
       if (ours) {
         const checksum = members.get('contentChecksum');
         stored = typeof checksum === 'string' ? checksum : undefined;
         if (digest && stored !== undefined && digest.digest() !== stored) {
-          throw new VecSnapError('CHECKSUM_MISMATCH', 'The content checksum of the JSON file does not match its data: the file was changed or damaged.');
+          throw new VecSnapError(
+            'CHECKSUM_MISMATCH',
+            'The content checksum of the JSON file does not match its data: the file was changed or damaged.',
+          );
         }
-      } else {
-        const checksum = members.get('checksum');
-        if (typeof checksum === 'string' && legacyHash.usable && !scanner.sawWhitespace) {
-          stored = checksum;
-          if (verify && legacyHash.digest() !== checksum) {
-            throw new VecSnapError('CHECKSUM_MISMATCH', 'The checksum stored in this database file does not match its content: the file was changed or damaged.');
-          }
+        return;
+      }
+      // The original module put `timestamp` and any dataset `metadata` after the vectors.
+      const timestamp = members.get('timestamp');
+      if (header.createdAt === 0 && typeof timestamp === 'number') header.createdAt = timestamp;
+      const metadata = members.get('metadata');
+      if (header.metadata === undefined && isPlainObject(metadata)) header.metadata = metadata as Metadata;
+      const checksum = members.get('checksum');
+      if (legacyHash && typeof checksum === 'string' && legacyHash.found && legacyHash.closed) {
+        if (legacyHash.digest() === checksum) stored = checksum;
+        else {
+          // The original wrote database.json pretty-printed; hashing ignores whitespace, so any
+          // file it wrote verifies. A mismatch is damage, or a rewrite by another tool: refuse,
+          // and say how to load it anyway. A damaged snapshot must never load silently.
+          throw new VecSnapError(
+            'CHECKSUM_MISMATCH',
+            'The checksum stored in this database file does not match its content: the file was changed or damaged' +
+              (legacyHash.sawWhitespace || !legacyHash.checksumLast ? ' (or reformatted by another program)' : '') +
+              '. Load it with verifyChecksum: false only if you trust its content.',
+          );
         }
       }
     } finally {
-      await scanner.close();
+      await r.close();
     }
   }
 
   return { header, chunks: chunks(), storedChecksum: () => stored, legacy: !ours };
 }
 
+/**
+ * The JSON format. Decoding notes: `header.count` is `stats.count` (0 when the file has none; the
+ * entries actually read are checked against the trailer's `count`). For files of the original
+ * module, `header.createdAt` and `header.metadata` are completed in place once `chunks` is
+ * drained (they follow the vectors there), and their `checksum` is verified when present and
+ * `storedChecksum()` reports it only when it was verified (see LegacyChecksum).
+ */
 export const jsonCodec: StreamCodec = { format: 'json', encode, decode };
