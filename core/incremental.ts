@@ -168,7 +168,7 @@ export class IncrementalChain {
           );
         }
         for (const id of meta.deleted as unknown[]) if (typeof id === 'string') target.delete(id);
-        for await (const chunk of dataset.chunks) target.insertChunk(chunk);
+        for await (const chunk of dataset.chunks) target.insertChunk(chunk, true);
       } finally {
         await dataset.close();
       }

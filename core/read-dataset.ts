@@ -53,7 +53,7 @@ export async function readDatasetIntoNewDb(file: string, options: ReadDatasetOpt
     let entries = 0;
     for await (const chunk of dataset.chunks) {
       throwIfAborted(options.signal, options.label ?? 'Loading');
-      db.insertChunk(chunk);
+      db.insertChunk(chunk, true);
       entries += chunk.ids.length;
       if (dataset.format === 'sqlite') {
         options.progress?.update({ current: entries, total: header.count, phase: options.phase ?? 'reading' });

@@ -79,11 +79,12 @@ interface CloneResult {
 }
 
 /**
- * Validates that metadata is plain JSON data and returns a deep copy the database can own.
+ * Validates that metadata is plain JSON data and returns a deep copy the database can own (or,
+ * with `owned`, the value itself: decoders hand over objects no one else references).
  * `undefined` object members are dropped (as JSON does); -0 becomes 0 so that every format
  * round-trips it identically. Anything JSON would silently change is rejected.
  */
-export function cloneMetadata(id: string, metadata: unknown): CloneResult {
+export function cloneMetadata(id: string, metadata: unknown, owned = false): CloneResult {
   if (!isPlainObject(metadata)) {
     throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" must be a plain object.`);
   }
@@ -120,7 +121,8 @@ export function cloneMetadata(id: string, metadata: unknown): CloneResult {
         seen.add(value);
         let result: unknown;
         if (Array.isArray(value)) {
-          const arr: unknown[] = new Array(value.length);
+          // `owned`: the value was just decoded and nobody else holds it — check it, keep it.
+          const arr: unknown[] = owned ? value : new Array(value.length);
           for (let i = 0; i < value.length; i++) {
             if (value[i] === undefined) {
               throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" has undefined at ${path}[${i}].`);
@@ -129,6 +131,16 @@ export function cloneMetadata(id: string, metadata: unknown): CloneResult {
           }
           bytes += 2 + value.length;
           result = arr;
+        } else if (isPlainObject(value) && owned) {
+          for (const key of Object.keys(value)) {
+            const member = value[key];
+            if (member === undefined) continue;
+            bytes += key.length + 4;
+            const checked = walk(member, `${path}.${key}`, depth + 1);
+            if (checked !== member) value[key] = checked; // only -0 → 0, on a data property
+          }
+          bytes += 2;
+          result = value;
         } else if (isPlainObject(value)) {
           const obj: Record<string, unknown> = {};
           for (const key of Object.keys(value)) {

@@ -112,9 +112,10 @@ export class VectorDB {
 
   /**
    * Bulk insert of a decoded chunk (what loaders call). Vectors are checked for NaN/Infinity and
-   * metadata for JSON-ness; a failure names the entry and inserts nothing of this chunk.
+   * metadata for JSON-ness; a failure names the entry and inserts nothing of this chunk. `owned`:
+   * the chunk's metadata objects are fresh from a decoder, so they are kept instead of copied.
    */
-  insertChunk(chunk: EntryChunk): void {
+  insertChunk(chunk: EntryChunk, owned = false): void {
     const n = chunk.ids.length;
     if (chunk.vectors.length !== n * this.dim || chunk.metadata.length !== n) {
       throw new VecSnapError(
@@ -133,7 +134,7 @@ export class VectorDB {
         );
       }
       const m = chunk.metadata[i];
-      metas[i] = m === undefined || m === null ? undefined : cloneMetadata(id, m);
+      metas[i] = m === undefined || m === null ? undefined : cloneMetadata(id, m, owned);
     }
     this.reserve(this.used + n);
     for (let i = 0; i < n; i++) {
@@ -411,12 +412,11 @@ export class VectorDB {
     }
     const dim = this.dim;
     const base = slot * dim;
+    // One block copy, then the norm over the copy: much faster than an element-wise loop.
+    this.slab.set(source.subarray(offset, offset + dim), base);
+    const slab = this.slab;
     let norm = 0;
-    for (let j = 0; j < dim; j++) {
-      const v = source[offset + j]!;
-      this.slab[base + j] = v;
-      norm += v * v;
-    }
+    for (let j = base, end = base + dim; j < end; j++) norm += slab[j]! * slab[j]!;
     this.norms[slot] = Math.sqrt(norm);
     this.metaBytes += metaBytes - this.slotMetaBytes[slot]!;
     this.slotMetaBytes[slot] = metaBytes;

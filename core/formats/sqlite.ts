@@ -1,38 +1,84 @@
-import { existsSync } from 'node:fs';
+import { closeSync, openSync, readSync, fstatSync, promises as fs } from 'node:fs';
 import Database from 'better-sqlite3';
-import { VecSnapError, isVecSnapError, throwIfAborted } from '../errors.js';
-import { removeQuietly } from '../io/atomic-write.js';
-import type { DatasetHeader, EntryChunk, Metadata } from '../types.js';
+import { VecSnapError, isVecSnapError, throwIfAborted, toVecSnapError } from '../errors.js';
+import type { DatasetHeader, EntryChunk, Metadata, Metric } from '../types.js';
 import { METRICS } from '../types.js';
 import type { ChunkSource, EncodeSummary } from './codec.js';
-import { ContentDigest, jsonOrUndefined } from './content-digest.js';
+import { ContentDigest } from './content-digest.js';
+
+/**
+ * The sqlite format (SPEC §4): a real SQLite database with
+ *   meta(key TEXT PRIMARY KEY, value TEXT)              format, formatVersion, dimension, metric,
+ *                                                       count, createdAt, metadata?, contentChecksum
+ *   vectors(id TEXT PRIMARY KEY, vector BLOB, metadata TEXT)
+ * Rows are inserted in entry order, so `ORDER BY rowid` is insertion order; `vector` holds the raw
+ * little-endian float32 bytes, `metadata` the JSON text (NULL when the entry has none).
+ */
 
 /** The first 16 bytes of every SQLite database file. */
-export const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+export const SQLITE_MAGIC: Buffer = Buffer.from('SQLite format 3\0', 'latin1');
 const FORMAT_NAME = 'vecsnap-sqlite';
-const VERSION = 1;
-/** Rows per transaction when writing: keeps each synchronous slice of work short. */
+const FORMAT_VERSION = 1;
+const PAGE_SIZE = 65536;
+/** Rows per write transaction: 2048 × 384-d is ~3 MB, a few ms of synchronous work. */
 const ROWS_PER_TRANSACTION = 2048;
+const DEFAULT_BATCH = 2048;
 
 type SqliteDb = Database.Database;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+function closeQuietly(db: SqliteDb | undefined): void {
+  try {
+    if (db?.open) db.close();
+  } catch {
+    // Nothing more can be done; the file is removed or abandoned by the caller.
+  }
+}
+
+async function removeDbFiles(path: string): Promise<void> {
+  for (const suffix of ['', '-journal', '-wal', '-shm']) {
+    await fs.rm(path + suffix, { force: true }).catch(() => undefined);
+  }
+}
+
+/** Every error from better-sqlite3 or the file system becomes a VecSnapError with a sentence. */
 function mapSqliteError(err: unknown, action: string): VecSnapError {
   if (isVecSnapError(err)) return err;
-  const code = (err as { code?: string }).code ?? '';
-  const detail = (err as Error).message ?? String(err);
-  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT_VTAB') {
+  const raw = (err as { code?: unknown } | undefined)?.code;
+  const code = typeof raw === 'string' ? raw : '';
+  const detail = err instanceof Error ? err.message : String(err);
+  if (!code.startsWith('SQLITE_')) return toVecSnapError(err, action);
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || code === 'SQLITE_IOERR_SHORT_READ') {
     return new VecSnapError('CORRUPT_FILE', `${action} failed: the SQLite file is damaged (${detail}).`, { cause: err });
   }
   if (code === 'SQLITE_FULL') return new VecSnapError('NO_SPACE', `${action} failed: the disk is full.`, { cause: err });
-  if (code === 'SQLITE_CANTOPEN') return new VecSnapError('NOT_FOUND', `${action} failed: the file cannot be opened.`, { cause: err });
-  return new VecSnapError('IO_ERROR', `${action} failed: ${detail}`, { cause: err });
+  if (code.startsWith('SQLITE_CANTOPEN')) {
+    return new VecSnapError('NOT_FOUND', `${action} failed: the SQLite file cannot be opened (${detail}).`, { cause: err });
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new VecSnapError('BUSY', `${action} failed: the SQLite file is in use.`, { cause: err });
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
+    return new VecSnapError('IO_ERROR', `${action} failed: permission denied (${detail}).`, { cause: err });
+  }
+  return new VecSnapError('IO_ERROR', `${action} failed: ${detail} (${code}).`, { cause: err });
+}
+
+function metadataJson(id: string, metadata: Metadata | undefined): string | null {
+  if (metadata === undefined || metadata === null) return null;
+  try {
+    return JSON.stringify(metadata);
+  } catch (err) {
+    throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" cannot be written as JSON (${(err as Error).message}).`);
+  }
 }
 
 /**
- * Builds a new SQLite file: `meta(key, value)` and `vectors(id, vector, metadata)` in insertion
- * order (rowid). The caller owns temp naming, fsync, rename and compression.
+ * Builds a NEW SQLite file at `path` (fails with IO_ERROR when something is already there). The
+ * caller owns temp naming, fsync, rename and compression. Works one transaction of at most
+ * 2048 rows at a time and yields to the event loop in between; abort or failure closes the
+ * database and removes the partial file.
  */
 export async function writeSqliteFile(
   path: string,
@@ -40,54 +86,87 @@ export async function writeSqliteFile(
   chunks: ChunkSource,
   options: { signal?: AbortSignal; onChunk?: (entriesWritten: number) => void } = {},
 ): Promise<EncodeSummary> {
-  if (existsSync(path)) throw new VecSnapError('IO_ERROR', `Cannot create ${path}: a file is already there.`);
+  const action = `Writing the SQLite file ${path}`;
+  const { signal, onChunk } = options;
+  const dim = header.dimension;
+  if (!Number.isInteger(dim) || dim < 1 || dim > 65536 || !METRICS.includes(header.metric)) {
+    throw new VecSnapError('INVALID_ARGUMENT', `${action} failed: dimension ${dim} / metric "${header.metric}" is not valid.`);
+  }
+  // Claim the path first: an existing file is never opened, changed or removed.
+  try {
+    closeSync(openSync(path, 'wx'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new VecSnapError('IO_ERROR', `Cannot create the SQLite file ${path}: a file is already there.`, { cause: err });
+    }
+    throw toVecSnapError(err, action);
+  }
   let db: SqliteDb | undefined;
   try {
+    throwIfAborted(signal, 'Writing the SQLite file');
     db = new Database(path);
-    // A temp file that is fsynced and renamed by the caller needs no journal of its own.
-    db.pragma('page_size = 65536');
+    // A temp file that the caller fsyncs and renames needs no journal or syncing of its own.
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
-    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-             CREATE TABLE vectors (id TEXT PRIMARY KEY, vector BLOB NOT NULL, metadata TEXT);`);
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('cache_size = -32768');
+    db.exec(
+      'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);' +
+        'CREATE TABLE vectors (id TEXT PRIMARY KEY, vector BLOB, metadata TEXT);',
+    );
     const setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-    const insert = db.prepare('INSERT INTO vectors (id, vector, metadata) VALUES (?, ?, ?)');
     const writeMeta = db.transaction((pairs: [string, string][]) => {
-      for (const [k, v] of pairs) setMeta.run(k, v);
+      for (const [key, value] of pairs) setMeta.run(key, value);
     });
-    writeMeta([
+    const meta: [string, string][] = [
       ['format', FORMAT_NAME],
-      ['formatVersion', String(VERSION)],
-      ['dimension', String(header.dimension)],
+      ['formatVersion', String(FORMAT_VERSION)],
+      ['dimension', String(dim)],
       ['metric', header.metric],
       ['count', String(header.count)],
       ['createdAt', String(header.createdAt)],
-      ...(header.metadata !== undefined ? [['metadata', JSON.stringify(header.metadata)] as [string, string]] : []),
-    ]);
-    const dim = header.dimension;
-    const insertRows = db.transaction((chunk: EntryChunk, json: (string | undefined)[], from: number, to: number) => {
-      const bytes = Buffer.from(chunk.vectors.buffer, chunk.vectors.byteOffset, chunk.vectors.byteLength);
-      for (let i = from; i < to; i++) insert.run(chunk.ids[i], bytes.subarray(i * dim * 4, (i + 1) * dim * 4), json[i] ?? null);
+    ];
+    if (header.metadata !== undefined) meta.push(['metadata', JSON.stringify(header.metadata)]);
+    writeMeta(meta);
+
+    const insert = db.prepare('INSERT INTO vectors (id, vector, metadata) VALUES (?, ?, ?)');
+    const rowBytes = dim * 4;
+    const insertRows = db.transaction((ids: string[], bytes: Buffer, json: (string | null)[]) => {
+      for (let i = 0; i < ids.length; i++) {
+        try {
+          insert.run(ids[i], bytes.subarray(i * rowBytes, (i + 1) * rowBytes), json[i]);
+        } catch (err) {
+          if (String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) {
+            throw new VecSnapError('INVALID_ARGUMENT', `The id "${ids[i]}" occurs twice; ids must be unique.`, { cause: err });
+          }
+          throw err;
+        }
+      }
     });
     const digest = new ContentDigest(dim);
     let count = 0;
     for await (const chunk of chunks) {
       const n = chunk.ids.length;
-      if (chunk.vectors.length !== n * dim) {
-        throw new VecSnapError('DIMENSION_MISMATCH', `A block of ${n} vectors does not have dimension ${dim}.`);
+      if (chunk.vectors.length !== n * dim || chunk.metadata.length !== n) {
+        throw new VecSnapError('DIMENSION_MISMATCH', `A block of ${n} entries does not hold ${n} vectors of dimension ${dim}.`);
       }
-      const json = chunk.metadata.map(jsonOrUndefined);
-      digest.update(chunk, json);
       for (let from = 0; from < n; from += ROWS_PER_TRANSACTION) {
-        throwIfAborted(options.signal, 'Writing the SQLite file');
+        throwIfAborted(signal, 'Writing the SQLite file');
         const to = Math.min(n, from + ROWS_PER_TRANSACTION);
-        insertRows(chunk, json, from, to);
+        const ids = chunk.ids.slice(from, to);
+        const vectors = chunk.vectors.subarray(from * dim, to * dim);
+        const metadata = chunk.metadata.slice(from, to);
+        const json = ids.map((id, i) => metadataJson(id, metadata[i]));
+        // Digest per slice: the content digest does not depend on chunking, and work stays bounded.
+        digest.update({ ids, vectors, metadata }, json.map((j) => j ?? undefined));
+        insertRows(ids, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength), json);
         count += to - from;
-        options.onChunk?.(count);
+        onChunk?.(count);
         await yieldToEventLoop();
       }
     }
-    throwIfAborted(options.signal, 'Writing the SQLite file');
+    throwIfAborted(signal, 'Writing the SQLite file');
     const contentChecksum = digest.digest();
     writeMeta([
       ['count', String(count)],
@@ -97,154 +176,257 @@ export async function writeSqliteFile(
     db = undefined;
     return { count, contentChecksum };
   } catch (err) {
-    db?.close();
-    await removeQuietly(path);
-    await removeQuietly(`${path}-journal`);
-    throw mapSqliteError(err, `Writing ${path}`);
+    closeQuietly(db);
+    await removeDbFiles(path);
+    throw mapSqliteError(err, action);
   }
 }
 
 export interface SqliteDataset {
   header: DatasetHeader;
+  /** The content checksum stored in `meta`. */
   storedChecksum: string | undefined;
+  /**
+   * All entries in insertion order, `batchSize` (default 2048) per chunk. Draining it checks the
+   * row count (CORRUPT_FILE) and, unless `verifyChecksum` is false, the content checksum
+   * (CHECKSUM_MISMATCH) after the last chunk. Holds no statement open between chunks.
+   */
   chunks(options?: { batchSize?: number; verifyChecksum?: boolean; signal?: AbortSignal }): AsyncIterable<EntryChunk>;
-  /** Rows [offset, offset + limit) in insertion order, straight from SQLite. */
+  /** Rows [offset, offset + limit) in insertion order, read straight from SQLite. */
   page(offset: number, limit: number): EntryChunk;
+  /** The entry count recorded in `meta`. */
   count(): number;
   close(): void;
 }
 
-type Row = [string, Buffer, string | null];
-
-function readMeta(db: SqliteDb, path: string): { header: DatasetHeader; storedChecksum: string | undefined } {
-  const tables = new Set(
-    (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]),
-  );
-  if (!tables.has('meta') || !tables.has('vectors')) {
-    throw new VecSnapError('UNSUPPORTED_FORMAT', `${path} is a SQLite database, but not one written by VecSnap.`);
+/**
+ * Reads the 100-byte SQLite file header: not SQLite → UNSUPPORTED_FORMAT; a file shorter than
+ * the size its header records → CORRUPT_FILE (truncated), before SQLite ever sees it.
+ */
+function checkFileHeader(path: string): void {
+  let fd: number | undefined;
+  let head = Buffer.alloc(100);
+  let size: number;
+  try {
+    fd = openSync(path, 'r');
+    size = fstatSync(fd).size;
+    head = head.subarray(0, readSync(fd, head, 0, 100, 0));
+  } catch (err) {
+    throw toVecSnapError(err, `Opening ${path}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  const rows = db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[];
-  const meta = new Map(rows.map((r) => [r.key, r.value]));
-  if (meta.get('format') !== FORMAT_NAME) {
-    throw new VecSnapError('UNSUPPORTED_FORMAT', `${path} is a SQLite database, but not one written by VecSnap.`);
+  if (head.length < SQLITE_MAGIC.length || !head.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) {
+    throw new VecSnapError('UNSUPPORTED_FORMAT', `${path} is not a SQLite database.`);
   }
-  const version = Number(meta.get('formatVersion'));
-  if (version !== VERSION) {
-    throw new VecSnapError('VERSION_UNSUPPORTED', `${path} has SQLite format version ${meta.get('formatVersion')}; this VecSnap reads version ${VERSION}.`);
+  if (head.length < 100) throw new VecSnapError('CORRUPT_FILE', `${path} is a truncated SQLite file (${size} bytes).`);
+  const rawPageSize = head.readUInt16BE(16);
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+  const pages = head.readUInt32BE(28);
+  // The in-header page count is valid when the change counter matches "version-valid-for".
+  if (head.readUInt32BE(24) === head.readUInt32BE(92) && pages > 0 && size < pages * pageSize) {
+    throw new VecSnapError(
+      'CORRUPT_FILE',
+      `${path} is truncated: its header records ${pages * pageSize} bytes but the file has ${size}.`,
+    );
   }
-  const dimension = Number(meta.get('dimension'));
-  const metric = meta.get('metric');
-  const count = Number(meta.get('count'));
-  if (!Number.isInteger(dimension) || dimension < 1 || dimension > 65536 || !METRICS.includes(metric as DatasetHeader['metric'])) {
-    throw new VecSnapError('CORRUPT_FILE', `${path} has an invalid dimension or metric in its meta table.`);
-  }
-  if (!Number.isInteger(count) || count < 0) throw new VecSnapError('CORRUPT_FILE', `${path} has an invalid count in its meta table.`);
-  const header: DatasetHeader = {
-    dimension,
-    metric: metric as DatasetHeader['metric'],
-    count,
-    createdAt: Number(meta.get('createdAt')) || 0,
-  };
-  const userMeta = meta.get('metadata');
-  if (userMeta !== undefined) {
-    try {
-      header.metadata = JSON.parse(userMeta) as Metadata;
-    } catch {
-      throw new VecSnapError('CORRUPT_FILE', `${path} has unreadable dataset metadata.`);
-    }
-  }
-  return { header, storedChecksum: meta.get('contentChecksum') };
 }
 
+function columnsOf(db: SqliteDb, table: string): Set<string> {
+  const rows = db.pragma(`table_info(${table})`) as { name: string }[];
+  return new Set(rows.map((r) => r.name));
+}
+
+function readHeader(db: SqliteDb, path: string): { header: DatasetHeader; storedChecksum: string | undefined } {
+  const alien = `${path} is a SQLite database, but not one written by VecSnap (no vecsnap meta and vectors tables).`;
+  const meta = columnsOf(db, 'meta');
+  const vectors = columnsOf(db, 'vectors');
+  if (!meta.has('key') || !meta.has('value') || !['id', 'vector', 'metadata'].every((c) => vectors.has(c))) {
+    throw new VecSnapError('UNSUPPORTED_FORMAT', alien);
+  }
+  const rows = db.prepare('SELECT key, value FROM meta').raw().all() as [unknown, unknown][];
+  const values = new Map<string, string>();
+  for (const [key, value] of rows) if (typeof key === 'string') values.set(key, String(value));
+  if (values.get('format') !== FORMAT_NAME) throw new VecSnapError('UNSUPPORTED_FORMAT', alien);
+  const version = Number(values.get('formatVersion'));
+  if (!Number.isInteger(version) || version < 1) {
+    throw new VecSnapError('CORRUPT_FILE', `${path} has no valid format version in its meta table.`);
+  }
+  if (version > FORMAT_VERSION) {
+    throw new VecSnapError(
+      'VERSION_UNSUPPORTED',
+      `${path} uses SQLite format version ${version}; this VecSnap reads version ${FORMAT_VERSION}. Update VecSnap to open it.`,
+    );
+  }
+  const dimension = Number(values.get('dimension'));
+  const metric = values.get('metric') as Metric;
+  const count = Number(values.get('count'));
+  if (!Number.isInteger(dimension) || dimension < 1 || dimension > 65536 || !METRICS.includes(metric)) {
+    throw new VecSnapError('CORRUPT_FILE', `${path} records an invalid dimension or metric in its meta table.`);
+  }
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new VecSnapError('CORRUPT_FILE', `${path} records an invalid entry count in its meta table.`);
+  }
+  const storedChecksum = values.get('contentChecksum');
+  if (storedChecksum === undefined || !/^[0-9a-f]{64}$/.test(storedChecksum)) {
+    throw new VecSnapError('CORRUPT_FILE', `${path} has no valid content checksum: it was not written to the end.`);
+  }
+  const createdAt = Number(values.get('createdAt'));
+  const header: DatasetHeader = { dimension, metric, count, createdAt: Number.isFinite(createdAt) ? createdAt : 0 };
+  const userMetadata = values.get('metadata');
+  if (userMetadata !== undefined) {
+    const parsed = parseObject(userMetadata);
+    if (parsed === undefined) throw new VecSnapError('CORRUPT_FILE', `${path} has unreadable dataset metadata.`);
+    header.metadata = parsed;
+  }
+  return { header, storedChecksum };
+}
+
+function parseObject(text: string): Metadata | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Metadata) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A raw result row; `first` is the index of its `id` column (then `vector`, `metadata`). */
+type Row = unknown[];
+
+function prepareReads(db: SqliteDb) {
+  const rows = 'SELECT id, vector, metadata FROM vectors';
+  return {
+    pageByRowid: db.prepare(`${rows} WHERE rowid > ? ORDER BY rowid LIMIT ?`).raw(),
+    pageByOffset: db.prepare(`${rows} ORDER BY rowid LIMIT ? OFFSET ?`).raw(),
+    // rowid as bigint: a tampered file's huge rowids must not lose precision and repeat rows.
+    firstBatch: db.prepare('SELECT rowid, id, vector, metadata FROM vectors ORDER BY rowid LIMIT ?').raw().safeIntegers(),
+    nextBatch: db
+      .prepare('SELECT rowid, id, vector, metadata FROM vectors WHERE rowid > ? ORDER BY rowid LIMIT ?')
+      .raw()
+      .safeIntegers(),
+  };
+}
+
+/** Opens a VecSnap SQLite file read-only. Reads only `meta` (and two rowid look-ups) up front. */
 export function openSqliteFile(path: string): SqliteDataset {
+  checkFileHeader(path);
   let db: SqliteDb;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
   } catch (err) {
     throw mapSqliteError(err, `Opening ${path}`);
   }
-  let info: { header: DatasetHeader; storedChecksum: string | undefined };
+  let header: DatasetHeader;
+  let storedChecksum: string | undefined;
+  let denseRowids: boolean;
+  let stmts: ReturnType<typeof prepareReads>;
   try {
-    info = readMeta(db, path);
+    ({ header, storedChecksum } = readHeader(db, path));
+    // Our writer numbers rows 1..count; then a page is a rowid range seek instead of an OFFSET scan.
+    const first = db.prepare('SELECT rowid FROM vectors ORDER BY rowid LIMIT 1').pluck().get();
+    const last = db.prepare('SELECT rowid FROM vectors ORDER BY rowid DESC LIMIT 1').pluck().get();
+    denseRowids = header.count === 0 ? first === undefined : first === 1 && last === header.count;
+    stmts = prepareReads(db);
   } catch (err) {
-    db.close();
+    closeQuietly(db);
     throw mapSqliteError(err, `Reading ${path}`);
   }
-  const { header } = info;
+  const { pageByRowid, pageByOffset, firstBatch, nextBatch } = stmts;
   const dim = header.dimension;
+  const rowBytes = dim * 4;
+  const action = `Reading ${path}`;
 
-  const toChunk = (rows: Row[]): EntryChunk => {
-    const vectors = new Float32Array(rows.length * dim);
+  /** Converts raw rows into a chunk; `json` receives the stored metadata text for the digest. */
+  const toChunk = (rows: Row[], first: number, json?: (string | undefined)[]): EntryChunk => {
+    const n = rows.length;
+    const vectors = new Float32Array(n * dim);
     const bytes = new Uint8Array(vectors.buffer);
-    const ids: string[] = new Array(rows.length);
-    const metadata: (Metadata | undefined)[] = new Array(rows.length);
-    rows.forEach(([id, blob, json], i) => {
+    const ids = new Array<string>(n);
+    const metadata = new Array<Metadata | undefined>(n);
+    for (let i = 0; i < n; i++) {
+      const row = rows[i]!;
+      const id = row[first];
+      const blob = row[first + 1];
+      const text = row[first + 2];
       if (typeof id !== 'string') throw new VecSnapError('CORRUPT_FILE', `${path} holds an id that is not text.`);
-      if (!Buffer.isBuffer(blob) || blob.length !== dim * 4) {
-        throw new VecSnapError('CORRUPT_FILE', `The vector of "${id}" in ${path} has ${blob?.length ?? 0} bytes; expected ${dim * 4}.`);
+      if (!(blob instanceof Uint8Array) || blob.length !== rowBytes) {
+        const length = blob instanceof Uint8Array ? blob.length : 0;
+        throw new VecSnapError(
+          'CORRUPT_FILE',
+          `The vector of "${id}" in ${path} has ${length} bytes; dimension ${dim} needs ${rowBytes}.`,
+        );
       }
-      bytes.set(blob, i * dim * 4);
+      bytes.set(blob, i * rowBytes);
       ids[i] = id;
-      if (json !== null) {
-        try {
-          metadata[i] = JSON.parse(json) as Metadata;
-        } catch {
-          throw new VecSnapError('CORRUPT_FILE', `The metadata of "${id}" in ${path} is not valid JSON.`);
-        }
+      if (text !== null) {
+        const parsed = typeof text === 'string' ? parseObject(text) : undefined;
+        if (parsed === undefined) throw new VecSnapError('CORRUPT_FILE', `The metadata of "${id}" in ${path} is not a JSON object.`);
+        metadata[i] = parsed;
       }
-    });
+      if (json) json[i] = text === null ? undefined : (text as string);
+    }
     return { ids, vectors, metadata };
   };
 
+
   return {
     header,
-    storedChecksum: info.storedChecksum,
+    storedChecksum,
     async *chunks(options = {}) {
-      const batch = Math.max(1, options.batchSize ?? 2048);
-      const verify = options.verifyChecksum ?? true;
-      const digest = verify ? new ContentDigest(dim) : undefined;
+      const batch = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH));
+      const digest = options.verifyChecksum === false ? undefined : new ContentDigest(dim);
+      // Keyset paging: each batch is one short statement, so nothing stays open while the consumer
+      // holds a chunk, and `break`, `page()` or `close()` in between are always safe.
+      let lastRowid: bigint | undefined;
       let read = 0;
-      // Paging by rowid keeps no statement open across awaits (an open iterator blocks the connection).
-      const stmt = db.prepare('SELECT rowid, id, vector, metadata FROM vectors WHERE rowid > ? ORDER BY rowid LIMIT ?').raw();
-      let lastRowid = 0;
-      try {
-        for (;;) {
-          throwIfAborted(options.signal, 'Reading the SQLite file');
-          const rows = stmt.all(lastRowid, batch) as [number, string, Buffer, string | null][];
+      for (;;) {
+        throwIfAborted(options.signal, 'Reading the SQLite file');
+        let chunk: EntryChunk;
+        try {
+          const rows = (lastRowid === undefined ? firstBatch.all(batch) : nextBatch.all(lastRowid, batch)) as Row[];
           if (rows.length === 0) break;
-          lastRowid = rows[rows.length - 1]![0];
-          const chunk = toChunk(rows.map((r) => [r[1], r[2], r[3]]));
-          digest?.update(chunk);
+          lastRowid = rows[rows.length - 1]![0] as bigint;
+          const json = new Array<string | undefined>(rows.length);
+          chunk = toChunk(rows, 1, json);
           read += rows.length;
-          yield chunk;
-          await yieldToEventLoop();
+          if (read > header.count) {
+            throw new VecSnapError('CORRUPT_FILE', `${path} holds more vectors than the ${header.count} its meta table records.`);
+          }
+          digest?.update(chunk, json);
+        } catch (err) {
+          throw mapSqliteError(err, action);
         }
-      } catch (err) {
-        throw mapSqliteError(err, `Reading ${path}`);
+        yield chunk;
+        await yieldToEventLoop();
       }
+      throwIfAborted(options.signal, 'Reading the SQLite file');
       if (read !== header.count) {
-        throw new VecSnapError('CORRUPT_FILE', `${path} holds ${read} vectors but its meta table says ${header.count}.`);
+        throw new VecSnapError('CORRUPT_FILE', `${path} holds ${read} vectors but its meta table records ${header.count}.`);
       }
-      if (digest && info.storedChecksum !== undefined && digest.digest() !== info.storedChecksum) {
-        throw new VecSnapError('CHECKSUM_MISMATCH', `The content checksum of ${path} does not match its data: the file was changed or damaged.`);
+      if (digest && digest.digest() !== storedChecksum) {
+        throw new VecSnapError(
+          'CHECKSUM_MISMATCH',
+          `The content checksum of ${path} does not match its data: the file was changed or damaged.`,
+        );
       }
     },
     page(offset, limit) {
+      if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(limit) || limit < 0) {
+        throw new VecSnapError('INVALID_ARGUMENT', `A page needs a non-negative offset and limit (got ${offset}, ${limit}).`);
+      }
       try {
-        const rows = db
-          .prepare('SELECT id, vector, metadata FROM vectors ORDER BY rowid LIMIT ? OFFSET ?')
-          .raw()
-          .all(limit, offset) as Row[];
-        return toChunk(rows);
+        const rows = (denseRowids ? pageByRowid.all(offset, limit) : pageByOffset.all(limit, offset)) as Row[];
+        return toChunk(rows, 0);
       } catch (err) {
-        throw mapSqliteError(err, `Reading ${path}`);
+        throw mapSqliteError(err, action);
       }
     },
     count() {
       return header.count;
     },
     close() {
-      if (db.open) db.close();
+      closeQuietly(db);
     },
   };
 }
