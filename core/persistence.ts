@@ -75,6 +75,9 @@ export class DatabasePersistence {
     if (!options || typeof options.baseDir !== 'string' || options.baseDir === '') {
       throw new VecSnapError('INVALID_ARGUMENT', 'DatabasePersistence needs a baseDir.');
     }
+    if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
+      throw new VecSnapError('INVALID_ARGUMENT', `batchSize must be a positive integer (got ${String(options.batchSize)}).`);
+    }
     this.baseDir = path.resolve(options.baseDir);
     this.options = {
       baseDir: this.baseDir,

@@ -34,8 +34,10 @@ export function exactSearch(input: SearchInput): SearchResult[] {
   for (let j = 0; j < dim; j++) qNorm += q[j]! * q[j]!;
   qNorm = Math.sqrt(qNorm);
   // "badness": lower is better for every metric, so one ordering serves all three.
-  const bestSlots: number[] = [];
   const bestBad: number[] = [];
+  // Ids and metadata are taken when an entry makes the list: a filter may delete it afterwards.
+  const bestIds: string[] = [];
+  const bestMeta: (Metadata | undefined)[] = [];
   for (let slot = 0; slot < used; slot++) {
     const id = slotIds[slot];
     if (id === undefined) continue;
@@ -62,16 +64,18 @@ export function exactSearch(input: SearchInput): SearchResult[] {
     let pos = bestBad.length;
     while (pos > 0 && bestBad[pos - 1]! > bad) pos--;
     bestBad.splice(pos, 0, bad);
-    bestSlots.splice(pos, 0, slot);
+    bestIds.splice(pos, 0, id);
+    bestMeta.splice(pos, 0, slotMeta[slot]);
     if (bestBad.length > k) {
       bestBad.pop();
-      bestSlots.pop();
+      bestIds.pop();
+      bestMeta.pop();
     }
   }
-  return bestSlots.map((slot, i) => {
+  return bestIds.map((id, i) => {
     const score = metric === 'euclidean' ? Math.sqrt(bestBad[i]!) : -bestBad[i]!;
-    const result: SearchResult = { id: slotIds[slot]!, score };
-    const metadata = slotMeta[slot];
+    const result: SearchResult = { id, score };
+    const metadata = bestMeta[i];
     // A copy: a caller editing a result must not edit the database.
     if (metadata !== undefined) result.metadata = structuredClone(metadata);
     return result;

@@ -134,10 +134,14 @@ export function cloneMetadata(id: string, metadata: unknown, owned = false): Clo
         } else if (isPlainObject(value) && owned) {
           for (const key of Object.keys(value)) {
             const member = value[key];
-            if (member === undefined) continue;
+            if (member === undefined) {
+              delete value[key]; // as copy mode drops it
+              continue;
+            }
             bytes += key.length + 4;
             const checked = walk(member, `${path}.${key}`, depth + 1);
-            if (checked !== member) value[key] = checked; // only -0 → 0, on a data property
+            // Object.is: -0 → 0 must be written back, and 0 !== -0 is false.
+            if (!Object.is(checked, member)) value[key] = checked;
           }
           bytes += 2;
           result = value;

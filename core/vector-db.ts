@@ -30,6 +30,14 @@ const COMPACT_MIN_HOLES = 1024;
  */
 export type { ChangeSet, ChangeCounts };
 
+/** Sizes below 1 become 1 and fractions are floored; NaN or a non-number is refused (it would never advance). */
+function checkChunkSize(chunkSize: number): number {
+  if (typeof chunkSize !== 'number' || Number.isNaN(chunkSize)) {
+    throw new VecSnapError('INVALID_ARGUMENT', `A chunk size must be a number (got ${String(chunkSize)}).`);
+  }
+  return Math.max(1, Math.floor(chunkSize));
+}
+
 export class VectorDB {
   private dim: number;
   private metricName: Metric;
@@ -44,6 +52,8 @@ export class VectorDB {
   private metaBytes = 0;
   private idBytes = 0;
   private readers = 0;
+  /** Bumped by clear() and replaceContents(): open iterations end instead of reading new slots. */
+  private generation = 0;
   private readonly changes = new ChangeLog();
   private mutations = 0;
 
@@ -169,6 +179,7 @@ export class VectorDB {
   }
 
   clear(): void {
+    this.generation++;
     this.slotIds = [];
     this.slotMeta = [];
     this.slotMetaBytes = [];
@@ -202,6 +213,19 @@ export class VectorDB {
     if (!Number.isInteger(k) || k < 1) {
       throw new VecSnapError('INVALID_ARGUMENT', `k must be a positive integer (got ${String(k)}).`);
     }
+    if (query.filter !== undefined && typeof query.filter !== 'function') {
+      throw new VecSnapError('INVALID_ARGUMENT', 'search() filter must be a function (metadata, id) => boolean.');
+    }
+    // A filter may mutate the database; holding a read keeps compaction from moving slots mid-scan.
+    this.readers++;
+    try {
+      return this.scan(q, k, query.filter);
+    } finally {
+      this.release();
+    }
+  }
+
+  private scan(q: Float32Array, k: number, filter: SearchQuery['filter']): SearchResult[] {
     return exactSearch({
       query: q,
       k,
@@ -212,7 +236,7 @@ export class VectorDB {
       slotIds: this.slotIds,
       slotMeta: this.slotMeta,
       used: this.used,
-      ...(query.filter ? { filter: query.filter } : {}),
+      ...(filter ? { filter } : {}),
     });
   }
 
@@ -221,9 +245,10 @@ export class VectorDB {
    * break out of a for-of): compaction waits while an iteration is open.
    */
   *entries(): IterableIterator<StoredEntry> {
+    const generation = this.generation;
     this.readers++;
     try {
-      for (let slot = 0; slot < this.used; slot++) {
+      for (let slot = 0; slot < this.used && this.generation === generation; slot++) {
         if (this.slotIds[slot] !== undefined) yield this.entryAt(slot);
       }
     } finally {
@@ -232,9 +257,10 @@ export class VectorDB {
   }
 
   *ids(): IterableIterator<string> {
+    const generation = this.generation;
     this.readers++;
     try {
-      for (let slot = 0; slot < this.used; slot++) {
+      for (let slot = 0; slot < this.used && this.generation === generation; slot++) {
         const id = this.slotIds[slot];
         if (id !== undefined) yield id;
       }
@@ -249,13 +275,14 @@ export class VectorDB {
    * Entries inserted while the iteration runs are not included; compaction waits until it ends.
    */
   *readChunks(chunkSize: number): IterableIterator<EntryChunk> {
-    const size = Math.max(1, Math.floor(chunkSize));
+    const size = checkChunkSize(chunkSize);
     const end = this.used;
     const dim = this.dim;
+    const generation = this.generation;
     this.readers++;
     try {
       let slot = 0;
-      while (slot < end) {
+      while (slot < end && this.generation === generation) {
         const ids: string[] = [];
         const metadata: (Metadata | undefined)[] = [];
         const vectors = new Float32Array(Math.min(size, end - slot) * dim);
@@ -296,10 +323,11 @@ export class VectorDB {
     }
     const slots = [...unique].sort((a, b) => a - b);
     const dim = this.dim;
-    const size = Math.max(1, Math.floor(chunkSize));
+    const size = checkChunkSize(chunkSize);
+    const generation = this.generation;
     this.readers++;
     try {
-      for (let start = 0; start < slots.length; start += size) {
+      for (let start = 0; start < slots.length && this.generation === generation; start += size) {
         const part = slots.slice(start, start + size).filter((s) => this.slotIds[s] !== undefined);
         const vectors = new Float32Array(part.length * dim);
         part.forEach((slot, i) => vectors.set(this.slab.subarray(slot * dim, (slot + 1) * dim), i * dim));
@@ -350,6 +378,7 @@ export class VectorDB {
    */
   replaceContents(other: VectorDB): void {
     if (other === this) return;
+    this.generation++;
     this.dim = other.dim;
     this.metricName = other.metricName;
     this.slab = other.slab;

@@ -118,6 +118,8 @@ describe('bindIpc', () => {
     await finished(a, started.value.jobId);
     expect(a.events().some((e) => e.type === 'jobs:finished')).toBe(true);
     expect(b.events().some((e) => e.type === 'jobs:progress' || e.type === 'jobs:finished')).toBe(false);
+    // workspace:changed follows jobs:finished once the new info is read; wait for it.
+    for (let i = 0; i < 200 && !b.events().some((e) => e.type === 'workspace:changed'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(b.events().some((e) => e.type === 'workspace:changed')).toBe(true);
 
     // A long job of window a, then a closes: the job is cancelled.

@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr';
 import { VecSnapError, throwIfAborted } from '../errors.js';
 import { METRICS, type DatasetHeader, type EntryChunk, type Metadata, type Metric } from '../types.js';
 import type { ChunkSource, DecodeOptions, DecodedDataset, EncodeSummary, StreamCodec } from './codec.js';
-import { ContentDigest, jsonOrUndefined } from './content-digest.js';
+import { ContentDigest, utf8SafeMetadataJson } from './content-digest.js';
 
 /**
  * VecSnap binary, version 1. Integers are u32 little-endian; "msgpack" is one msgpackr value.
@@ -129,7 +129,7 @@ function* records(
     return;
   }
   // The JSON text serves the content digest too, so it costs nothing extra.
-  const json = chunk.metadata.map(jsonOrUndefined);
+  const json = chunk.metadata.map((m, i) => utf8SafeMetadataJson(chunk.ids[i]!, m));
   const wire = chunk.metadata.map((m, i) => (m === undefined || m === null ? null : onWire(m, json[i]!)));
   const body = pack({ ids: chunk.ids, metadata: wire }, 'The metadata of a block of entries');
   if (body.length > MAX_RECORD_BYTES) {

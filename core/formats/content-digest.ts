@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { endianness } from 'node:os';
+import { VecSnapError } from '../errors.js';
 import type { EntryChunk, Metadata } from '../types.js';
 
 if (endianness() !== 'LE') {
@@ -55,4 +56,20 @@ export class ContentDigest {
 
 export function jsonOrUndefined(metadata: Metadata | undefined | null): string | undefined {
   return metadata === undefined || metadata === null ? undefined : JSON.stringify(metadata);
+}
+
+/** An escaped unpaired surrogate in JSON text (an even run of backslashes before it is literal text). */
+const LONE_SURROGATE = /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i;
+
+/**
+ * Metadata as JSON text for writers whose storage is UTF-8 (binary, SQLite): JSON.stringify
+ * escapes an unpaired surrogate, and UTF-8 cannot hold one, so such metadata is refused instead
+ * of silently coming back changed.
+ */
+export function utf8SafeMetadataJson(id: string, metadata: Metadata | undefined | null): string | undefined {
+  const json = jsonOrUndefined(metadata);
+  if (json !== undefined && json.includes('\\u') && LONE_SURROGATE.test(json)) {
+    throw new VecSnapError('INVALID_METADATA', `The metadata of "${id}" holds text with an unpaired UTF-16 surrogate, which cannot be stored.`);
+  }
+  return json;
 }

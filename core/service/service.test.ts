@@ -108,7 +108,7 @@ describe('createService', () => {
     const rb = recorder(b);
     const { jobId } = value(await a.generateSampleData({ count: 500, dimension: 8 }));
     await ra.finished(jobId);
-    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !rb.events.some((e) => e.type === 'workspace:changed'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(ra.events.some((e) => e.type === 'jobs:finished')).toBe(true);
     expect(rb.events.some((e) => e.type === 'jobs:progress' || e.type === 'jobs:finished')).toBe(false);
     expect(rb.events.some((e) => e.type === 'workspace:changed')).toBe(true);

@@ -1,0 +1,393 @@
+import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TRICKY_IDS, rng, tempDir } from '../test-helpers/fixtures.js';
+import type { DatasetHeader, EntryChunk, Metadata } from '../types.js';
+import { binaryCodec } from './binary.js';
+import type { EncodeSummary, StreamCodec } from './codec.js';
+import { ContentDigest } from './content-digest.js';
+import { jsonCodec } from './json.js';
+import { SQLITE_MAGIC, openSqliteFile, writeSqliteFile } from './sqlite.js';
+
+const SPECIAL = [-0, 1.4e-45, -1.4e-45, 1e-40, 3.4028234663852886e38, -3.4028234663852886e38, 0.1, 0].map(Math.fround);
+
+const METADATA: ((i: number, rand: () => number) => Metadata | undefined)[] = [
+  () => undefined,
+  (i, rand) => ({ title: `doc ${i}`, nested: { deep: [1, { x: 'y' }], ok: true, none: null }, score: rand() }),
+  () => ({}),
+  (i) => ({ text: 'Grüße 🌍 "quoted" \\ back\nline', n: i, 東京: ['🚀'] }),
+];
+
+interface Data {
+  ids: string[];
+  vectors: Float32Array;
+  metadata: (Metadata | undefined)[];
+}
+
+/** Seeded entries: tricky ids first, special floats in the first vectors, mixed metadata. */
+function makeData(count: number, dimension: number, seed = 1): Data {
+  const rand = rng(seed);
+  const ids = Array.from({ length: count }, (_, i) => (i < TRICKY_IDS.length ? `${TRICKY_IDS[i]}-${i}` : `id-${i}`));
+  const vectors = new Float32Array(count * dimension);
+  for (let j = 0; j < vectors.length; j++) vectors[j] = rand() * 2 - 1;
+  for (let i = 0; i < Math.min(count, SPECIAL.length); i++) vectors.set(SPECIAL.slice(0, dimension), i * dimension);
+  const metadata = ids.map((_, i) => METADATA[i % METADATA.length]!(i, rand));
+  return { ids, vectors, metadata };
+}
+
+/** The same data cut into chunks of `per` entries (views into one buffer, so byteOffset varies). */
+function chunked(data: Data, dimension: number, per: number): EntryChunk[] {
+  const out: EntryChunk[] = [];
+  for (let s = 0; s < data.ids.length; s += per) {
+    const e = Math.min(data.ids.length, s + per);
+    out.push({ ids: data.ids.slice(s, e), vectors: data.vectors.subarray(s * dimension, e * dimension), metadata: data.metadata.slice(s, e) });
+  }
+  return out;
+}
+
+function headerFor(dimension: number, count: number, metadata?: Metadata): DatasetHeader {
+  return { dimension, metric: 'euclidean', count, createdAt: 1_700_000_000_456, ...(metadata ? { metadata } : {}) };
+}
+
+const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
+async function drain(chunks: AsyncIterable<EntryChunk>): Promise<Data & { sizes: number[] }> {
+  const list: EntryChunk[] = [];
+  for await (const c of chunks) {
+    expect(Object.keys(c.metadata).length, 'metadata has a slot (no hole) per entry').toBe(c.ids.length);
+    list.push(c);
+  }
+  const vectors = new Float32Array(list.reduce((n, c) => n + c.vectors.length, 0));
+  list.reduce((at, c) => (vectors.set(c.vectors, at), at + c.vectors.length), 0);
+  return {
+    ids: list.flatMap((c) => c.ids),
+    vectors,
+    metadata: list.flatMap((c) => c.metadata),
+    sizes: list.map((c) => c.ids.length),
+  };
+}
+
+function expectSameData(got: Data, want: Data): void {
+  expect(got.ids).toEqual(want.ids);
+  expect(bytes(got.vectors).equals(bytes(want.vectors))).toBe(true);
+  expect(got.metadata).toEqual(want.metadata);
+  expect(Object.keys(got.metadata).length, 'metadata has a slot (no hole) per entry').toBe(got.ids.length);
+  got.metadata.forEach((m, i) => expect(m === undefined, `metadata presence of ${got.ids[i]}`).toBe(want.metadata[i] === undefined));
+}
+
+async function codeOf(work: () => unknown): Promise<string> {
+  try {
+    await work();
+  } catch (err) {
+    return (err as { code?: string }).code ?? `no code: ${String(err)}`;
+  }
+  return 'ok';
+}
+
+const { dir, cleanup } = tempDir('vecsnap-sqlite-test-');
+afterAll(cleanup);
+let fileNo = 0;
+const freshPath = (name = 'db') => path.join(dir, `${name}-${fileNo++}.sqlite`);
+
+async function write(header: DatasetHeader, chunks: Iterable<EntryChunk> | AsyncIterable<EntryChunk>, file = freshPath()) {
+  const summary = await writeSqliteFile(file, header, chunks);
+  return { file, summary };
+}
+
+/** Opens, drains fully and closes. */
+async function readAll(file: string, options?: { batchSize?: number; verifyChecksum?: boolean }) {
+  const ds = openSqliteFile(file);
+  try {
+    return { header: ds.header, stored: ds.storedChecksum, count: ds.count(), ...(await drain(ds.chunks(options))) };
+  } finally {
+    ds.close();
+  }
+}
+
+async function streamEncode(codec: StreamCodec, header: DatasetHeader, chunks: EntryChunk[]) {
+  const summary: EncodeSummary = { count: -1, contentChecksum: '' };
+  const pieces: Buffer[] = [];
+  for await (const p of codec.encode(header, chunks, summary)) pieces.push(p);
+  return { file: Buffer.concat(pieces), summary };
+}
+
+describe('sqlite: round trips', () => {
+  const dim = 12;
+  const data = makeData(60, dim);
+
+  it('keeps header, ids in order, vector bits and metadata exactly, in any batch size', async () => {
+    const header = headerFor(dim, 60, { note: 'export', nested: { a: [1, null, true] } });
+    const { file, summary } = await write(header, chunked(data, dim, 7));
+    expect(summary.count).toBe(60);
+    expect(readFileSync(file).subarray(0, 16).equals(SQLITE_MAGIC)).toBe(true);
+    for (const batchSize of [undefined, 1, 13, 60, 1000]) {
+      const back = await readAll(file, batchSize === undefined ? undefined : { batchSize });
+      expect(back.header).toEqual(header);
+      expect(back.count).toBe(60);
+      expectSameData(back, data);
+      if (batchSize) expect(Math.max(...back.sizes)).toBeLessThanOrEqual(batchSize);
+      expect(back.stored).toBe(summary.contentChecksum);
+    }
+    const back = await readAll(file);
+    expect(Object.is(back.vectors[0], -0)).toBe(true);
+  });
+
+  it('stores the same format-independent content checksum as binary and json, whatever the chunking', async () => {
+    const header = headerFor(dim, 60);
+    const digest = new ContentDigest(dim);
+    digest.update({ ids: data.ids, vectors: data.vectors, metadata: data.metadata });
+    const expected = digest.digest();
+    for (const per of [1, 7, 60]) {
+      const chunks = chunked(data, dim, per);
+      const sqlite = await write(header, chunks);
+      expect(sqlite.summary.contentChecksum, `sqlite per ${per}`).toBe(expected);
+      const opened = openSqliteFile(sqlite.file);
+      expect(opened.storedChecksum).toBe(expected);
+      opened.close();
+      for (const codec of [binaryCodec, jsonCodec]) {
+        const { file, summary } = await streamEncode(codec, header, chunks);
+        expect(summary.contentChecksum, `${codec.format} per ${per}`).toBe(expected);
+        const decoded = await codec.decode((async function* () { yield file; })());
+        expectSameData(await drain(decoded.chunks), data);
+        expect(decoded.storedChecksum()).toBe(expected);
+      }
+    }
+  });
+
+  it('handles an empty dataset (no chunks, or only empty ones)', async () => {
+    const empty: EntryChunk = { ids: [], vectors: new Float32Array(0), metadata: [] };
+    for (const source of [[], [empty, empty]]) {
+      const { file, summary } = await write(headerFor(3, 0), source);
+      expect(summary).toEqual({ count: 0, contentChecksum: new ContentDigest(3).digest() });
+      const ds = openSqliteFile(file);
+      expect(ds.page(0, 10).ids).toEqual([]);
+      ds.close();
+      const back = await readAll(file);
+      expect(back.ids).toEqual([]);
+      expect(back.sizes).toEqual([]);
+      expect(back.stored).toBe(summary.contentChecksum);
+    }
+  });
+
+  it('round-trips 10,000 × 384 vectors', async () => {
+    const big = makeData(10_000, 384, 7);
+    const { file, summary } = await write(headerFor(384, 10_000), chunked(big, 384, 3000));
+    const back = await readAll(file);
+    expectSameData(back, big);
+    expect(Math.max(...back.sizes)).toBeLessThanOrEqual(2048);
+    expect(back.stored).toBe(summary.contentChecksum);
+  });
+
+  it('reads pages by insertion order: first, middle, partly and wholly past the end', async () => {
+    const { file } = await write(headerFor(dim, 60), chunked(data, dim, 25));
+    const ds = openSqliteFile(file);
+    try {
+      const slice = (from: number, to: number): Data => ({
+        ids: data.ids.slice(from, to),
+        vectors: data.vectors.slice(from * dim, to * dim),
+        metadata: data.metadata.slice(from, to),
+      });
+      expectSameData(ds.page(0, 10), slice(0, 10));
+      expectSameData(ds.page(23, 5), slice(23, 28));
+      expectSameData(ds.page(55, 10), slice(55, 60));
+      expectSameData(ds.page(60, 10), slice(60, 60));
+      expectSameData(ds.page(1000, 10), slice(60, 60));
+      expectSameData(ds.page(10, 0), slice(10, 10));
+      // A page between two chunks of an iteration does not disturb it.
+      const ids: string[] = [];
+      for await (const chunk of ds.chunks({ batchSize: 16 })) {
+        ids.push(...chunk.ids);
+        expect(ds.page(30, 1).ids).toEqual([data.ids[30]]);
+      }
+      expect(ids).toEqual(data.ids);
+    } finally {
+      ds.close();
+    }
+  });
+
+  it('is a plain SQLite database: meta and vectors(id, vector, metadata) in insertion order', async () => {
+    // Ids whose sorted order differs from insertion order.
+    const ids = ['zeta', 'alpha', 'Mu', '東京-🚀', 'beta', '0'];
+    const vectors = Float32Array.from({ length: ids.length * 2 }, (_, i) => i * 0.5 - 1);
+    const metadata = [{ a: 1 }, undefined, {}, { s: 'x"y' }, undefined, { n: [1, 2] }];
+    const { file, summary } = await write(headerFor(2, ids.length, { h: true }), [{ ids, vectors, metadata }]);
+    const db = new Database(file, { readonly: true });
+    try {
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
+      expect(tables).toEqual(['meta', 'vectors']);
+      const cols = (db.pragma('table_info(vectors)') as { name: string }[]).map((c) => c.name);
+      expect(cols).toEqual(['id', 'vector', 'metadata']);
+      const meta = Object.fromEntries(db.prepare('SELECT key, value FROM meta').raw().all() as [string, string][]);
+      expect(meta).toMatchObject({ dimension: '2', metric: 'euclidean', count: '6', contentChecksum: summary.contentChecksum });
+      expect(JSON.parse(meta.metadata!)).toEqual({ h: true });
+      const rows = db.prepare('SELECT id, vector, metadata FROM vectors ORDER BY rowid').raw().all() as [string, Buffer, string | null][];
+      expect(rows.map((r) => r[0])).toEqual(ids);
+      rows.forEach(([, blob, json], i) => {
+        expect(blob.equals(bytes(vectors.subarray(i * 2, i * 2 + 2)))).toBe(true);
+        expect(json === null ? undefined : JSON.parse(json)).toEqual(metadata[i]);
+      });
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('sqlite: damage, foreign files and failures', () => {
+  const dim = 16;
+  const data = makeData(40, dim, 3);
+
+  it('refuses a file that is not SQLite (UNSUPPORTED_FORMAT)', async () => {
+    const cases: [string, Buffer][] = [
+      ['json', Buffer.from('{"version":"1.0.0","vectors":[]}')],
+      ['binary', Buffer.concat([Buffer.from('VSNAPBIN'), Buffer.alloc(200)])],
+      ['random', Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 131 + 7) & 0xff))],
+      ['text', Buffer.from('hello world\n'.repeat(500))],
+    ];
+    for (const [name, content] of cases) {
+      const file = freshPath(name);
+      writeFileSync(file, content);
+      expect(`${name}: ${await codeOf(() => openSqliteFile(file))}`).toBe(`${name}: UNSUPPORTED_FORMAT`);
+    }
+  });
+
+  it('refuses a SQLite database that VecSnap did not write (UNSUPPORTED_FORMAT)', async () => {
+    const file = freshPath('foreign');
+    const db = new Database(file);
+    db.exec("CREATE TABLE people (name TEXT, age INTEGER); INSERT INTO people VALUES ('ann', 3);");
+    db.close();
+    expect(await codeOf(() => openSqliteFile(file))).toBe('UNSUPPORTED_FORMAT');
+    // Same table names, but no vecsnap format marker.
+    const lookalike = freshPath('lookalike');
+    const db2 = new Database(lookalike);
+    db2.exec("CREATE TABLE meta (key TEXT, value TEXT); CREATE TABLE vectors (id TEXT, vector BLOB, metadata TEXT); INSERT INTO meta VALUES ('dimension', '2');");
+    db2.close();
+    expect(await codeOf(() => openSqliteFile(lookalike))).toBe('UNSUPPORTED_FORMAT');
+  });
+
+  it('reports a file cut in half as CORRUPT_FILE (at open or while reading)', async () => {
+    const big = makeData(3000, 64, 5);
+    const { file } = await write(headerFor(64, 3000), chunked(big, 64, 1000));
+    const size = statSync(file).size;
+    expect(size).toBeGreaterThan(4 * 65536);
+    for (const cut of [Math.floor(size / 2), size - 65536, 65536 + 100, 50]) {
+      const copy = freshPath('cut');
+      writeFileSync(copy, readFileSync(file).subarray(0, cut));
+      const code = await codeOf(() => readAll(copy));
+      expect(`cut at ${cut}: ${code}`).toBe(`cut at ${cut}: CORRUPT_FILE`);
+    }
+    // truncateSync on a copy too (the same damage made in place).
+    const inPlace = freshPath('cut-in-place');
+    writeFileSync(inPlace, readFileSync(file));
+    truncateSync(inPlace, Math.floor(size / 2));
+    expect(await codeOf(() => readAll(inPlace))).toBe('CORRUPT_FILE');
+  });
+
+  it('detects one changed byte in a vector BLOB (CHECKSUM_MISMATCH) unless verifyChecksum is false', async () => {
+    const { file } = await write(headerFor(dim, 40), chunked(data, dim, 10));
+    const db = new Database(file);
+    const blob = db.prepare('SELECT vector FROM vectors WHERE rowid = 17').pluck().get() as Buffer;
+    const changed = Buffer.from(blob);
+    changed[5]! ^= 0x01;
+    db.prepare('UPDATE vectors SET vector = ? WHERE rowid = 17').run(changed);
+    db.close();
+    const err = await readAll(file).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message: string },
+    );
+    expect(err).toMatchObject({ code: 'CHECKSUM_MISMATCH', message: expect.stringMatching(/checksum/i) });
+    const unchecked = await readAll(file, { verifyChecksum: false });
+    expect(unchecked.ids).toEqual(data.ids);
+    expect(bytes(unchecked.vectors).equals(bytes(data.vectors))).toBe(false);
+    // A page read is straight from SQLite: it shows the changed bytes and checks nothing.
+    const ds = openSqliteFile(file);
+    expect(bytes(ds.page(16, 1).vectors).equals(changed)).toBe(true);
+    ds.close();
+  });
+
+  it('detects a deleted row as CORRUPT_FILE and a newer format version as VERSION_UNSUPPORTED', async () => {
+    const { file } = await write(headerFor(dim, 40), chunked(data, dim, 40));
+    const db = new Database(file);
+    db.prepare('DELETE FROM vectors WHERE rowid = 3').run();
+    db.close();
+    expect(await codeOf(() => readAll(file))).toBe('CORRUPT_FILE');
+    const second = await write(headerFor(dim, 40), chunked(data, dim, 40));
+    const db2 = new Database(second.file);
+    db2.prepare("UPDATE meta SET value = '2' WHERE key = 'formatVersion'").run();
+    db2.close();
+    expect(await codeOf(() => openSqliteFile(second.file))).toBe('VERSION_UNSUPPORTED');
+  });
+
+  it('stops with ABORTED mid-write and leaves no file behind', async () => {
+    const big = makeData(4000, 8, 9);
+    const controller = new AbortController();
+    const file = freshPath('aborted');
+    let yielded = 0;
+    const source = async function* () {
+      for (const chunk of chunked(big, 8, 100)) {
+        if (++yielded === 10) controller.abort();
+        yield chunk;
+      }
+    };
+    expect(await codeOf(() => writeSqliteFile(file, headerFor(8, 4000), source(), { signal: controller.signal }))).toBe('ABORTED');
+    expect(yielded).toBeLessThan(40);
+    for (const suffix of ['', '-journal', '-wal']) expect(existsSync(file + suffix)).toBe(false);
+    expect(await codeOf(() => writeSqliteFile(file, headerFor(8, 4000), chunked(big, 8, 100), { signal: AbortSignal.abort() }))).toBe('ABORTED');
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('refuses to write over an existing path (IO_ERROR) and leaves that file untouched', async () => {
+    const file = freshPath('existing');
+    writeFileSync(file, 'precious');
+    expect(await codeOf(() => writeSqliteFile(file, headerFor(dim, 40), chunked(data, dim, 10)))).toBe('IO_ERROR');
+    expect(readFileSync(file, 'utf8')).toBe('precious');
+    const { file: db } = await write(headerFor(dim, 40), chunked(data, dim, 10));
+    const before = readFileSync(db);
+    expect(await codeOf(() => writeSqliteFile(db, headerFor(dim, 1), []))).toBe('IO_ERROR');
+    expect(readFileSync(db).equals(before)).toBe(true);
+  });
+
+  it('rejects a chunk of the wrong dimension and removes the partial file', async () => {
+    const file = freshPath('bad-dim');
+    const bad: EntryChunk = { ids: ['a', 'b'], vectors: new Float32Array(2 * dim + 1), metadata: [undefined, undefined] };
+    expect(await codeOf(() => writeSqliteFile(file, headerFor(dim, 42), [...chunked(data, dim, 20), bad]))).toBe('DIMENSION_MISMATCH');
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('every format writes only what it reads back: a lone surrogate is refused or survives exactly', async () => {
+    // UTF-8 cannot hold "\uD800": SQLite and msgpack store U+FFFD instead. Binary refuses such ids
+    // (INVALID_ARGUMENT); whatever a writer accepts must come back identical and pass its checksum.
+    const cases: [string, EntryChunk][] = [
+      ['id', { ids: ['ok', 'lone\uD800'], vectors: new Float32Array(4), metadata: [undefined, undefined] }],
+      ['metadata value', { ids: ['ok', 'm'], vectors: new Float32Array(4), metadata: [undefined, { s: 'a\uDC00b' }] }],
+    ];
+    const outcomes: string[] = [];
+    for (const [what, chunk] of cases) {
+      const sqliteFile = freshPath('surrogate');
+      const results: [string, () => Promise<Data>][] = [
+        ['sqlite', async () => (await writeSqliteFile(sqliteFile, headerFor(2, 2), [chunk]), readAll(sqliteFile))],
+        ...[binaryCodec, jsonCodec].map((codec): [string, () => Promise<Data>] => [
+          codec.format,
+          async () => {
+            const { file } = await streamEncode(codec, headerFor(2, 2), [chunk]);
+            return drain((await codec.decode((async function* () { yield file; })())).chunks);
+          },
+        ]),
+      ];
+      for (const [format, run] of results) {
+        let outcome: string;
+        try {
+          const back = await run();
+          outcome = JSON.stringify(back.ids) === JSON.stringify(chunk.ids) && JSON.stringify(back.metadata) === JSON.stringify(chunk.metadata)
+            ? 'exact' : 'changed';
+        } catch (err) {
+          const code = (err as { code?: string }).code ?? 'raw';
+          outcome = ['INVALID_ARGUMENT', 'INVALID_METADATA'].includes(code) ? 'refused' : code;
+        }
+        outcomes.push(`${format} ${what}: ${outcome}`);
+      }
+    }
+    expect(outcomes.filter((o) => !/: (exact|refused)$/.test(o))).toEqual([]);
+    expect(outcomes).toHaveLength(6);
+  });
+});
