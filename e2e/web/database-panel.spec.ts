@@ -46,8 +46,8 @@ test('shows the open database, marks unsaved changes, saves them, and switches a
   expect(loaded.has('extra-doc-000049')).toBe(true);
 
   await db.getByLabel('Auto-save interval (seconds)').fill('2');
-  await db.getByLabel('Auto-save').check();
-  await expect(db.getByLabel('Auto-save')).toBeChecked();
+  await db.getByRole('checkbox', { name: 'Auto-save' }).check();
+  await expect(db.getByRole('checkbox', { name: 'Auto-save' })).toBeChecked();
   const settings = JSON.parse(readFileSync(path.join(dataDir, 'vecsnap.json'), 'utf8'));
   expect(settings.autoSave).toMatchObject({ enabled: true, intervalMs: 2000 });
   await app.screenshot('database-auto-save');
