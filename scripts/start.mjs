@@ -17,7 +17,7 @@ function findElectron() {
     return { reason: 'the electron package is not installed' };
   }
   const pathFile = path.join(pkgDir, 'path.txt');
-  if (!existsSync(pathFile)) return { reason: "Electron's binary could not be downloaded (its download server is out of reach)" };
+  if (!existsSync(pathFile)) return { reason: "Electron's binary could not be downloaded from its server" };
   const binary = path.join(pkgDir, 'dist', require('node:fs').readFileSync(pathFile, 'utf8').trim());
   if (!existsSync(binary)) return { reason: `Electron's binary is missing at ${binary}` };
   return { binary };
@@ -47,7 +47,7 @@ if (electron.binary && existsSync(mainJs)) {
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   const why = electron.binary ? 'the desktop shell is not built' : electron.reason;
-  console.log(`VecSnap cannot open its desktop window here (${why}), so it starts the same app in your browser instead.`);
+  console.log(`VecSnap cannot open its desktop window here because ${why}, so it starts the same app in your browser instead.`);
   const child = spawn(process.execPath, [path.join(root, 'dist', 'app', 'server', 'main.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code) => process.exit(code ?? 0));
