@@ -33,19 +33,9 @@ import type {
   RestoreOptions,
   SaveOptions,
 } from './persistence-types.js';
-
-export type {
-  ExportOptions,
-  ExportResult,
-  ImportOptions,
-  ImportResult,
-  IncrementalSaveOptions,
-  LoadOptions,
-  PersistenceOptions,
-  RestoreOptions,
-  SaveOptions,
-};
 import { VectorDB } from './vector-db.js';
+
+export type * from './persistence-types.js';
 
 const DEFAULT_BATCH = 4096;
 

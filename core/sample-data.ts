@@ -11,7 +11,7 @@ const TOPICS = ['billing', 'onboarding', 'security', 'search', 'pricing', 'api',
 const SOURCES = ['docs', 'faq', 'tickets', 'blog', 'changelog'];
 
 /** mulberry32: small, fast and seedable, so the same seed gives the same sample everywhere. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

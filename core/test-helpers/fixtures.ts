@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { prng } from '../sample-data.js';
 import type { Metric } from '../types.js';
 import { VectorDB } from '../vector-db.js';
 
@@ -10,16 +11,8 @@ export function tempDir(prefix = 'vecsnap-test-'): { dir: string; cleanup: () =>
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded mulberry32 generator the sample data uses. */
+export const rng = prng;
 
 export const TRICKY_IDS = ['東京-🚀', 'quote"back\\slash', 'new\nline', 'tab\tand spaces ', 'ünïcödé-ß', '𝔘𝔫𝔦'];
 
