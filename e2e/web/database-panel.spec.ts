@@ -48,7 +48,15 @@ test('shows the open database, marks unsaved changes, saves them, and switches a
   await db.getByLabel('Auto-save interval (seconds)').fill('2');
   await db.getByRole('checkbox', { name: 'Auto-save' }).check();
   await expect(db.getByRole('checkbox', { name: 'Auto-save' })).toBeChecked();
-  const settings = JSON.parse(readFileSync(path.join(dataDir, 'vecsnap.json'), 'utf8'));
-  expect(settings.autoSave).toMatchObject({ enabled: true, intervalMs: 2000 });
+  // The setting reaches disk once the server has handled it: poll the file.
+  await expect
+    .poll(() => {
+      try {
+        return JSON.parse(readFileSync(path.join(dataDir, 'vecsnap.json'), 'utf8')).autoSave;
+      } catch {
+        return undefined;
+      }
+    })
+    .toMatchObject({ enabled: true, intervalMs: 2000 });
   await app.screenshot('database-auto-save');
 });

@@ -7,7 +7,7 @@ export function Alerts() {
   const status = useSlice('alerts', (s) => s.status);
   const { dismissError, clearStatus } = stores.alerts.getState();
   return (
-    <div className="alerts">
+    <div className={error || status ? 'alerts' : 'alerts empty'}>
       <div role="alert" className={error ? 'alert alert-error' : 'alert-empty'} data-code={error?.code}>
         {error && (
           <>

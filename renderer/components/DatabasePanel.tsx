@@ -1,5 +1,5 @@
 import type { WorkspaceInfo } from '../../core/service/contract';
-import { formatBytes, formatCount, formatIso } from '../format';
+import { formatBytes, formatCount } from '../format';
 import { AutoSave } from './AutoSave';
 import { useApp, useSlice } from './AppContext';
 import { RelativeTime } from './RelativeTime';
@@ -34,10 +34,10 @@ export function DatabasePanel() {
     <section aria-label="Database" className="panel database">
       <div className="panel-head">
         <h2>Database</h2>
-        <code className="path" title="Data folder">
-          {info.dataDir}
-        </code>
       </div>
+      <p className="data-dir">
+        Data folder: <code>{info.dataDir}</code>
+      </p>
       <dl className="facts">
         <div>
           <dt>Vectors</dt>
@@ -76,7 +76,7 @@ export function DatabasePanel() {
         </button>
         {last && (
           <span className="muted last-save">
-            Last saved <RelativeTime timestamp={last.at} /> ({last.kind}) <span className="sr-only">{formatIso(last.at)}</span>
+            Last saved <RelativeTime timestamp={last.at} /> ({last.kind})
           </span>
         )}
       </div>

@@ -6,13 +6,7 @@ import { useApp, useSlice } from './AppContext';
 export const PAGE_SIZE = 50;
 
 /** SPEC §6 story 5: a paged look inside one snapshot (ids, metadata, a vector preview). */
-export function SnapshotInspector() {
-  const id = useSlice('selection', (s) => s.inspected);
-  // A new snapshot starts at its first page.
-  return id === null ? null : <InspectorBody key={id} id={id} />;
-}
-
-function InspectorBody({ id }: { id: string }) {
+export function SnapshotInspector({ id }: { id: string }) {
   const { actions, platform, stores } = useApp();
   const meta = useSlice('snapshots', (s) => s.items.find((m) => m.id === id));
   const [offset, setOffset] = useState(0);

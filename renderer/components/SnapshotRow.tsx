@@ -54,31 +54,33 @@ export function SnapshotRow({ snapshot: m, selected, inspected }: SnapshotRowPro
         <IntegrityBadge integrity={m.integrity} />
       </td>
       <td className="pinned">{m.pinned ? <span className="pin-mark">Pinned</span> : <span className="muted">—</span>}</td>
-      <td className="actions">
-        <button type="button" onClick={() => dialogs.open({ type: 'restore', snapshot: m })}>
-          Restore
-        </button>
-        <button
-          type="button"
-          className="danger"
-          disabled={m.pinned === true}
-          title={m.pinned ? 'Pinned snapshots cannot be deleted' : undefined}
-          onClick={() => dialogs.open({ type: 'delete', snapshot: m })}
-        >
-          Delete
-        </button>
-        <button type="button" onClick={() => void actions.verify(m)}>
-          Verify
-        </button>
-        <button type="button" aria-pressed={m.pinned === true} onClick={() => void actions.togglePin(m)}>
-          Pin
-        </button>
-        <button type="button" onClick={() => stores.selection.getState().inspect(m.id)}>
-          Inspect
-        </button>
-        <button type="button" onClick={() => actions.openExport({ kind: 'snapshot', snapshot: m })}>
-          Export…
-        </button>
+      <td>
+        <div className="row-actions">
+          <button type="button" onClick={() => dialogs.open({ type: 'restore', snapshot: m })}>
+            Restore
+          </button>
+          <button
+            type="button"
+            className="danger"
+            disabled={m.pinned === true}
+            title={m.pinned ? 'Pinned snapshots cannot be deleted' : undefined}
+            onClick={() => dialogs.open({ type: 'delete', snapshot: m })}
+          >
+            Delete
+          </button>
+          <button type="button" onClick={() => void actions.verify(m)}>
+            Verify
+          </button>
+          <button type="button" aria-pressed={m.pinned === true} onClick={() => void actions.togglePin(m)}>
+            Pin
+          </button>
+          <button type="button" onClick={() => stores.selection.getState().inspect(m.id)}>
+            Inspect
+          </button>
+          <button type="button" onClick={() => actions.openExport({ kind: 'snapshot', snapshot: m })}>
+            Export…
+          </button>
+        </div>
       </td>
     </tr>
   );
