@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../core/test-helpers/fixtures.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = path.join(root, 'dist/app/cli/vecsnap.js');
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+
+function vecsnap(...args: string[]): { code: number; out: string; err: string; json: () => unknown } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };
+}
+
+describe('vecsnap (subprocess)', () => {
+  it('create → list → verify → corrupt one byte → verify fails (exit 3) → restore → export → import', () => {
+    expect(existsSync(bin), 'run `npm run build` first (npm test does)').toBe(true);
+    const data = path.join(dir, 'data');
+    expect(vecsnap('sample', '--dir', data, '--count', '600', '--dimension', '8', '--quiet').code).toBe(0);
+    const created = vecsnap('snapshot', 'create', 'nightly', '--dir', data, '--note', 'cron', '--tags', 'a,b', '--format', 'sqlite', '--json');
+    expect(created.code).toBe(0);
+    const snap = created.json() as { id: string; name: string; file: string; vectorCount: number };
+    expect(snap).toMatchObject({ name: 'nightly', vectorCount: 590 });
+
+    const list = vecsnap('snapshot', 'list', '--dir', data, '--json').json() as { id: string }[];
+    expect(list[0]!.id).toBe(snap.id);
+    expect(vecsnap('snapshot', 'list', '--dir', data).out).toContain('nightly');
+
+    expect(vecsnap('snapshot', 'verify', snap.id, '--dir', data).code).toBe(0);
+    const file = path.join(data, 'snapshots', snap.file);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0x01;
+    writeFileSync(file, bytes);
+    const bad = vecsnap('snapshot', 'verify', snap.id, '--dir', data);
+    expect(bad.code).toBe(3);
+    expect(bad.out).toMatch(/damaged/);
+    // A damaged snapshot is refused by restore too, with the integrity exit code.
+    expect(vecsnap('snapshot', 'restore', snap.id, '--dir', data).code).toBe(3);
+
+    const older = list.find((s) => s.id !== snap.id)!;
+    const restored = vecsnap('snapshot', 'restore', older.id, '--dir', data, '--json');
+    expect(restored.code).toBe(0);
+    expect(vecsnap('info', '--dir', data, '--json').json()).toMatchObject({ count: (restored.json() as { restored: { vectorCount: number } }).restored.vectorCount });
+
+    const out = path.join(dir, 'out.json.gz');
+    expect(vecsnap('export', out, '--dir', data, '--format', 'json', '--compression', 'gzip').code).toBe(0);
+    expect(vecsnap('inspect', out, '--dir', data, '--json').json()).toMatchObject({ format: 'json', compression: 'gzip', verified: true });
+    const other = path.join(dir, 'other');
+    const imported = vecsnap('import', out, '--dir', other, '--json');
+    expect(imported.code).toBe(0);
+    expect(vecsnap('info', '--dir', other, '--json').json()).toMatchObject({ count: (imported.json() as { count: number }).count, hasUnsavedChanges: false });
+  });
+
+  it('distinguishes bad input (2) and prints help', () => {
+    expect(vecsnap('--help').code).toBe(0);
+    expect(vecsnap('--help').out).toContain('Exit codes');
+    expect(vecsnap('frobnicate', '--dir', dir).code).toBe(2);
+    const missing = vecsnap('snapshot', 'restore', 'no-such-id', '--dir', dir);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('no-such-id');
+    expect(vecsnap('import', path.join(dir, 'nope.bin'), '--dir', dir).code).toBe(2);
+  });
+});
