@@ -60,6 +60,11 @@ describe('vecsnap (subprocess)', () => {
   it('distinguishes bad input (2) and prints help', () => {
     expect(vecsnap('--help').code).toBe(0);
     expect(vecsnap('--help').out).toContain('Exit codes');
+    for (const cmd of ['info', 'save', 'snapshot', 'compare', 'inspect', 'export', 'import', 'sample', 'serve']) {
+      const help = vecsnap(cmd, '--help');
+      expect(help.code).toBe(0);
+      expect(help.out).toContain(`Usage: vecsnap ${cmd}`);
+    }
     expect(vecsnap('frobnicate', '--dir', dir).code).toBe(2);
     const missing = vecsnap('snapshot', 'restore', 'no-such-id', '--dir', dir);
     expect(missing.code).toBe(2);

@@ -30,7 +30,31 @@ Commands:
 
 Exit codes: 0 ok, 2 bad input or not found, 3 integrity failure (checksum, damaged file),
 4 I/O failure (disk full, permissions, busy), 130 cancelled.`,
-  serve: 'Usage: vecsnap serve [--dir <folder>] [--port N] [--host H]',
+  serve: `Usage: vecsnap serve [--dir <folder>] [--port N] [--host H]
+Serves the app to a browser on 127.0.0.1 (unless --host), printing a URL with its access token.`,
+  info: `Usage: vecsnap info [--dir <folder>] [--json]
+The database: vectors, dimension, metric, memory, unsaved changes, snapshot count.`,
+  save: `Usage: vecsnap save [--incremental] [--dir <folder>] [--json]
+Saves the database. --incremental writes only what changed since the last save (a delta), or a
+full save when there is no base yet or the chain has grown large.`,
+  snapshot: `Usage: vecsnap snapshot <create|list|restore|delete|verify|pin> … [--dir <folder>] [--json]
+  create <name> [--note N] [--tags a,b] [--format json|binary|sqlite] [--compression none|gzip|brotli]
+  list                      newest first: id, time, vectors, size, format, integrity, name
+  restore <id> [--no-safety] takes a safety snapshot first unless --no-safety
+  delete <id> [--force]     pinned snapshots need --force
+  verify <id>               exit 3 when the file's SHA-256 does not match its metadata
+  pin <id> [--off]`,
+  compare: `Usage: vecsnap compare <idA> <idB> [--dir <folder>] [--json]
+Counts of ids added (in B only), removed (in A only), changed and unchanged, with samples in --json.`,
+  inspect: `Usage: vecsnap inspect <file> [--dir <folder>] [--json]
+Detects the format and compression from the content and reads the whole file to verify it.`,
+  export: `Usage: vecsnap export <file> [--snapshot <id>] [--format F] [--compression C] [--dir <folder>]
+Writes the database (or one snapshot) to <file> atomically; the default is binary, uncompressed
+(a snapshot keeps its own format unless told otherwise).`,
+  import: `Usage: vecsnap import <file> [--clear] [--dir <folder>] [--json]
+Upserts the file's vectors into the database (or replaces it with --clear) and saves.`,
+  sample: `Usage: vecsnap sample [--count N] [--dimension D] [--dir <folder>]
+Fills an empty database with clustered sample vectors and three snapshots.`,
 };
 
 interface Context {
