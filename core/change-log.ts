@@ -30,6 +30,10 @@ export class ChangeLog {
   private log = new Map<string, ChangeKind>();
   private fullSaveDue = false;
 
+  get size(): number {
+    return this.log.size;
+  }
+
   record(id: string, event: ChangeEvent): void {
     if (this.fullSaveDue) return;
     const prev = this.log.get(id);

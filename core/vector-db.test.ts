@@ -2164,3 +2164,16 @@ describe('insertChunk (more)', () => {
 function sortedSet(s: Set<string>): string[] {
   return [...s].sort();
 }
+
+describe('change log size', () => {
+  it('collapses to "full save due" once it tracks more than half of a large database', () => {
+    const db = new VectorDB({ dimension: 1 });
+    const n = 70_000;
+    db.insertBatch(Array.from({ length: n }, (_, i) => ({ id: `x${i}`, vector: [i] })));
+    expect(db.changeCounts()).toEqual({ added: 0, changed: 0, deleted: 0, needsFullSave: true });
+    db.takeChanges();
+    // A small change after that is tracked id by id again.
+    db.insert({ id: 'x1', vector: [5] });
+    expect(db.changeCounts()).toEqual({ added: 0, changed: 1, deleted: 0, needsFullSave: false });
+  });
+});

@@ -22,6 +22,11 @@ export interface DBStats {
 }
 
 const COMPACT_MIN_HOLES = 1024;
+/**
+ * Past this many tracked ids (and half the database) a delta could not beat a full save, so the
+ * log collapses to "full save due" — also sparing a multi-second walk of millions of entries.
+ */
+const CHANGE_LOG_MIN_COLLAPSE = 65_536;
 
 /**
  * An in-memory vector store: one contiguous float32 slab, an id → slot map, insertion order kept
@@ -174,6 +179,7 @@ export class VectorDB {
     this.holes++;
     this.mutations++;
     this.changes.record(id, 'delete');
+    this.collapseChangeLogIfLarge();
     this.maybeCompact();
     return true;
   }
@@ -452,6 +458,12 @@ export class VectorDB {
     this.slotMeta[slot] = meta;
     this.mutations++;
     this.changes.record(id, isNew ? 'insert' : 'update');
+    this.collapseChangeLogIfLarge();
+  }
+
+  private collapseChangeLogIfLarge(): void {
+    const size = this.changes.size;
+    if (size > CHANGE_LOG_MIN_COLLAPSE && size * 2 > this.slotOf.size) this.changes.reset(true);
   }
 
   private reserve(slots: number): void {
