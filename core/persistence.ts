@@ -380,26 +380,24 @@ export class DatabasePersistence {
       if (options.format !== undefined) checkFormat(options.format);
       const file = path.resolve(options.path);
       const clear = options.clear ?? false;
-      if (!clear) {
-        // Refuse before reading the whole file when the header already says it cannot merge.
-        const info = await inspectDatasetFile(file);
-        if (info.header.dimension !== this.db.dimension && this.db.size > 0) {
-          throw dimensionMismatch(file, info.header.dimension, this.db.dimension);
-        }
-      }
       const progress = new ProgressReporter('import', options.onProgress);
       const read = await readDatasetIntoNewDb(file, {
         ...(options.verifyChecksum !== undefined ? { verifyChecksum: options.verifyChecksum } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         progress,
         label: 'Importing',
+        // A merge of another dimension is refused from the header, before the body is read.
+        checkHeader: (header) => {
+          if (!clear && this.db.size > 0 && header.dimension !== this.db.dimension) {
+            throw dimensionMismatch(file, header.dimension, this.db.dimension);
+          }
+        },
       });
       const imported = read.db.size;
       if (clear || this.db.size === 0) {
         this.db.replaceContents(read.db);
         this.db.markNeedsFullSave();
       } else {
-        if (read.db.dimension !== this.db.dimension) throw dimensionMismatch(file, read.db.dimension, this.db.dimension);
         this.db.mergeFrom(read.db);
       }
       progress.done(`Imported ${imported} vectors`, { current: imported, total: imported });

@@ -11,6 +11,11 @@ export interface ReadDatasetOptions {
   phase?: string;
   /** When set, the SHA-256 of the stored bytes must equal it (snapshot metadata's checksum). */
   expectSha256?: string;
+  /**
+   * Checked against the header before any entry is read: a file that cannot be used fails at
+   * once instead of after a full read.
+   */
+  checkHeader?: (header: DatasetHeader) => void;
   label?: string;
 }
 
@@ -47,6 +52,7 @@ export async function readDatasetIntoNewDb(file: string, options: ReadDatasetOpt
   const fileSize = dataset.fileSize;
   try {
     const { header } = dataset;
+    options.checkHeader?.(header);
     // The header's count only pre-sizes the slab; a damaged header must not drive a huge allocation.
     const initialCapacity = Math.min(header.count, Math.floor(2 ** 27 / Math.max(1, header.dimension)));
     const db = new VectorDB({ dimension: header.dimension, metric: header.metric, initialCapacity });

@@ -39,6 +39,7 @@ export interface SnapshotPage {
   offset: number;
   limit: number;
   total: number;
+  dimension: number;
   entries: StoredEntry[];
 }
 
@@ -265,7 +266,7 @@ export class SnapshotManager {
     } finally {
       await dataset.close();
     }
-    return { id, offset, limit, total: meta.vectorCount || dataset.header.count, entries };
+    return { id, offset, limit, total: meta.vectorCount || dataset.header.count, dimension: dataset.header.dimension, entries };
   }
 
   /**

@@ -223,13 +223,12 @@ export async function createService(options: ServiceOptions): Promise<VecSnapSer
         offset: typeof r.offset === 'number' ? r.offset : 0,
         limit: typeof r.limit === 'number' ? r.limit : 50,
       });
-      const meta = await workspace.persistence.getSnapshot(id);
       const view: SnapshotPageView = {
         id,
         offset: page.offset,
         limit: page.limit,
         total: page.total,
-        dimension: meta.dimension,
+        dimension: page.dimension,
         entries: page.entries.map((e) => ({ id: e.id, ...(e.metadata ? { metadata: e.metadata } : {}), ...preview(e.vector) })),
       };
       return view;
