@@ -3,10 +3,6 @@ export class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
   private pending = 0;
 
-  get busy(): boolean {
-    return this.pending > 0;
-  }
-
   run<T>(task: () => Promise<T>): Promise<T> {
     this.pending++;
     const result = this.tail.then(task, task);

@@ -283,6 +283,12 @@ export class DatabasePersistence {
     return this.store.list();
   }
 
+  /** The snapshots plus what the folder holds that is not one: unreadable metadata, orphaned data files. */
+  async snapshotListing(): Promise<{ snapshots: SnapshotMetadata[]; problems: string[]; orphans: string[] }> {
+    await this.enter();
+    return this.store.listWithProblems();
+  }
+
   async getSnapshot(id: string): Promise<SnapshotMetadata> {
     await this.enter();
     return (await this.snapshots.resolve(id)).meta;

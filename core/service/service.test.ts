@@ -153,4 +153,16 @@ describe('createService', () => {
     const again = value(await service.client('a').workspaceInfo());
     expect(again).toMatchObject({ count: 100, autoSave: { enabled: true, intervalMs: 1000 } });
   });
+
+  it('reports unreadable snapshot metadata and orphaned data files instead of hiding them', async () => {
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const snapDir = path.join(dir, 'data', 'snapshots');
+    mkdirSync(snapDir, { recursive: true });
+    writeFileSync(path.join(snapDir, 'broken.meta.json'), '{ not json');
+    writeFileSync(path.join(snapDir, 'lost.bin'), 'data without metadata');
+    const info = value(await service.client('a').workspaceInfo());
+    expect(info.snapshotCount).toBe(0);
+    expect(info.notices.some((n) => n.includes('broken.meta.json'))).toBe(true);
+    expect(info.notices.some((n) => n.includes('lost.bin'))).toBe(true);
+  });
 });

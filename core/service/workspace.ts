@@ -76,7 +76,7 @@ export class Workspace {
 
   async info(): Promise<WorkspaceInfo> {
     const stats = this.db.stats();
-    const listing = await this.persistence.listSnapshots();
+    const listing = await this.persistence.snapshotListing();
     const auto = this.persistence.autoSave;
     const info: WorkspaceInfo = {
       dataDir: this.dir,
@@ -95,8 +95,12 @@ export class Workspace {
         ...(auto.lastSavedAt !== undefined ? { lastSavedAt: auto.lastSavedAt } : {}),
         ...(auto.lastError ? { lastError: { code: auto.lastError.code, message: auto.lastError.message } } : {}),
       },
-      snapshotCount: listing.length,
-      notices: [...this.notices],
+      snapshotCount: listing.snapshots.length,
+      notices: [
+        ...this.notices,
+        ...listing.problems.map((p) => `A snapshot metadata file could not be read and is not listed: ${p}`),
+        ...listing.orphans.map((f) => `The snapshots folder holds a data file without metadata (not listed, left untouched): ${f}`),
+      ],
     };
     if (this.lastSave) info.lastSave = this.lastSave;
     return info;
