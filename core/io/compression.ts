@@ -1,6 +1,7 @@
 import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Compression } from '../types.js';
+import { ParallelGzip } from './parallel-gzip.js';
 
 export const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 
@@ -12,7 +13,7 @@ export function createCompressor(compression: Compression, sizeHint?: number): T
     case 'none':
       return null;
     case 'gzip':
-      return zlib.createGzip({ level: zlib.constants.Z_DEFAULT_COMPRESSION, chunkSize: 256 * 1024 });
+      return new ParallelGzip();
     case 'brotli':
       return zlib.createBrotliCompress({
         chunkSize: 256 * 1024,
