@@ -27,12 +27,36 @@ export function parseArgs(argv: string[]): ParsedArgs {
   return { positionals, options };
 }
 
+/** Bad command-line input: the CLI exits with its bad-input code. */
+export class ArgsError extends Error {}
+
+const COMMON = ['dir', 'json', 'quiet', 'help'];
+
+/**
+ * Refuses options the command does not know, and value options given without a value — a typo
+ * (`--compresion gzip`) must not silently run with the default.
+ */
+export function checkOptions(args: ParsedArgs, command: string, allowed: readonly string[]): void {
+  for (const [key, value] of args.options) {
+    if (!COMMON.includes(key) && !allowed.includes(key)) {
+      throw new ArgsError(`Unknown option --${key} for "${command}". See: vecsnap ${command} --help`);
+    }
+    if (value === true && !BOOLEAN.has(key)) throw new ArgsError(`--${key} needs a value.`);
+  }
+}
+
 export function stringOption(args: ParsedArgs, key: string): string | undefined {
   const v = args.options.get(key);
   return typeof v === 'string' ? v : undefined;
 }
 
-export function numberOption(args: ParsedArgs, key: string): number | undefined {
+/** An integer option within [min, max], or undefined when absent. */
+export function integerOption(args: ParsedArgs, key: string, min: number, max: number): number | undefined {
   const v = stringOption(args, key);
-  return v === undefined ? undefined : Number(v);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ArgsError(`--${key} must be a whole number from ${min} to ${max} (got "${v}").`);
+  }
+  return n;
 }

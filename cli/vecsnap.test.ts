@@ -66,6 +66,15 @@ describe('vecsnap (subprocess)', () => {
       expect(help.out).toContain(`Usage: vecsnap ${cmd}`);
     }
     expect(vecsnap('frobnicate', '--dir', dir).code).toBe(2);
+    // A typo in an option, a value option without its value, or a non-number must not run with defaults.
+    const typo = vecsnap('export', path.join(dir, 'x.bin'), '--compresion', 'gzip', '--dir', dir);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain('Unknown option --compresion');
+    expect(existsSync(path.join(dir, 'x.bin'))).toBe(false);
+    expect(vecsnap('snapshot', 'create', 'x', '--format', '--dir', dir).err).toContain('--format needs a value');
+    const count = vecsnap('sample', '--count', '12abc', '--dir', dir);
+    expect(count.code).toBe(2);
+    expect(count.err).toContain('--count must be a whole number');
     const missing = vecsnap('snapshot', 'restore', 'no-such-id', '--dir', dir);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('no-such-id');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { JobFinished, JobRef, Result, VecSnapApi } from '../core/service/contract.js';
 import { createService } from '../core/service/service.js';
 import { defaultDataDir } from '../server/args.js';
-import { numberOption, parseArgs, stringOption, type ParsedArgs } from './args.js';
+import { ArgsError, checkOptions, integerOption, parseArgs, stringOption, type ParsedArgs } from './args.js';
 import { EXIT, ProgressLine, exitCodeFor, formatBytes } from './output.js';
 
 const HELP: Record<string, string> = {
@@ -22,7 +22,7 @@ Commands:
   snapshot verify <id>              SHA-256 of the file against its metadata
   snapshot pin <id> [--off]
   compare <idA> <idB>               content diff: added, removed, changed
-  inspect <file> [--verify]         what a file holds (format, compression, count)
+  inspect <file>                    what a file holds (format, compression, count)
   export <file> [--snapshot <id>] [--format F] [--compression C]
   import <file> [--clear]
   sample [--count N] [--dimension D]
@@ -55,6 +55,19 @@ Writes the database (or one snapshot) to <file> atomically; the default is binar
 Upserts the file's vectors into the database (or replaces it with --clear) and saves.`,
   sample: `Usage: vecsnap sample [--count N] [--dimension D] [--dir <folder>]
 Fills an empty database with clustered sample vectors and three snapshots.`,
+};
+
+/** The options each command takes besides --dir, --json, --quiet and --help. */
+const OPTIONS: Record<string, readonly string[]> = {
+  info: [],
+  save: ['incremental'],
+  snapshot: ['note', 'tags', 'format', 'compression', 'no-safety', 'force', 'off'],
+  compare: [],
+  inspect: [],
+  export: ['snapshot', 'format', 'compression'],
+  import: ['clear'],
+  sample: ['count', 'dimension'],
+  serve: ['port', 'host'],
 };
 
 interface Context {
@@ -180,7 +193,9 @@ async function command(ctx: Context): Promise<number> {
       return EXIT.ok;
     }
     case 'sample': {
-      const f = await runJob(ctx, api.generateSampleData({ ...(numberOption(args, 'count') !== undefined ? { count: numberOption(args, 'count')! } : {}), ...(numberOption(args, 'dimension') !== undefined ? { dimension: numberOption(args, 'dimension')! } : {}) }));
+      const count = integerOption(args, 'count', 1, 10_000_000);
+      const dimension = integerOption(args, 'dimension', 1, 65_536);
+      const f = await runJob(ctx, api.generateSampleData({ ...(count !== undefined ? { count } : {}), ...(dimension !== undefined ? { dimension } : {}) }));
       print(ctx, f.result, () => 'Sample data generated and saved.');
       return EXIT.ok;
     }
@@ -257,10 +272,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write((HELP[args.positionals[0] ?? ''] ?? HELP.main!) + '\n');
     return args.positionals.length === 0 && !args.options.has('help') ? EXIT.badInput : EXIT.ok;
   }
+  const name = args.positionals[0]!;
+  if (!(name in OPTIONS)) throw new CliExit(EXIT.badInput, `Unknown command "${name}". See: vecsnap --help`);
+  checkOptions(args, name, OPTIONS[name]!);
   const dir = path.resolve(stringOption(args, 'dir') ?? defaultDataDir());
-  if (args.positionals[0] === 'serve') {
+  if (name === 'serve') {
     const { startServer } = await import('../server/server.js');
-    const port = numberOption(args, 'port');
+    const port = integerOption(args, 'port', 0, 65_535);
     const running = await startServer({
       dataDir: dir,
       host: stringOption(args, 'host') ?? '127.0.0.1',
@@ -268,7 +286,13 @@ async function main(argv: string[]): Promise<number> {
       staticDir: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../renderer'),
     });
     process.stdout.write(`Open ${running.url}\n`);
-    const stop = (): void => void running.close().then(() => process.exit(0));
+    let stopping = false;
+    // A second Ctrl-C while closing must not start a second close.
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      void running.close().then(() => process.exit(0), () => process.exit(EXIT.failure));
+    };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     return new Promise(() => undefined);
@@ -294,7 +318,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const code = err instanceof CliExit ? err.code : EXIT.failure;
+    const code = err instanceof CliExit ? err.code : err instanceof ArgsError ? EXIT.badInput : EXIT.failure;
     process.stderr.write(`vecsnap: ${(err as Error).message}\n`);
     process.exitCode = code;
   },
