@@ -14,10 +14,51 @@ export interface MachineLimits {
   brotli: number;
   /** Seconds for JSON.stringify of all vectors + fs.writeFile (what a user would do by hand). */
   naiveJsonSave: number;
+  /** How the naive save was done: one JSON.stringify, or batches when one string is too long for V8. */
+  naiveJsonHow?: string;
+  /** Per format: its uncompressed file's size and zlib's rates on it. */
+  formats?: Record<string, { size: number; rates: CodecRates }>;
 }
 
 const gzip = promisify(zlib.gzip);
 const brotli = promisify(zlib.brotliCompress);
+const gunzip = promisify(zlib.gunzip);
+const unbrotli = promisify(zlib.brotliDecompress);
+const BROTLI_Q4 = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } };
+
+/** zlib's own single-stream rates, in uncompressed bytes per second, on one format's bytes. */
+export interface CodecRates {
+  gzip: number;
+  brotli: number;
+  gunzip: number;
+  unbrotli: number;
+}
+
+/**
+ * Compression speed depends on what is compressed: JSON text deflates several times faster per
+ * byte than float32 noise, and is three times bigger. So each format's compressed operations are
+ * held to zlib's rate on that format's own uncompressed file (a 32 MiB sample of it), times its
+ * full size — the work zlib itself would do for the same output.
+ */
+export async function measureCodecRates(file: string): Promise<CodecRates> {
+  const handle = await fs.open(file, 'r');
+  const sample = Buffer.allocUnsafe(32 << 20);
+  const { bytesRead } = await handle.read(sample, 0, sample.length, 0);
+  await handle.close();
+  const input = sample.subarray(0, bytesRead);
+  let gz = Buffer.alloc(0);
+  let br = Buffer.alloc(0);
+  const gzipTime = await medianOf(1, async () => (gz = await gzip(input)));
+  const brotliTime = await medianOf(1, async () => (br = await brotli(input, BROTLI_Q4)));
+  const gunzipTime = await medianOf(1, () => gunzip(gz));
+  const unbrotliTime = await medianOf(1, () => unbrotli(br));
+  return {
+    gzip: bytesRead / gzipTime.seconds,
+    brotli: bytesRead / brotliTime.seconds,
+    gunzip: bytesRead / gunzipTime.seconds,
+    unbrotli: bytesRead / unbrotliTime.seconds,
+  };
+}
 
 /** What this machine can physically do with the same bytes, measured in the same run. */
 export async function measureLimits(dir: string, vectors: Float32Array, runs: number): Promise<MachineLimits> {
@@ -39,7 +80,7 @@ export async function measureLimits(dir: string, vectors: Float32Array, runs: nu
   // Compression speed on a 32 MiB sample (zlib's own rate, single stream).
   const sample = bytes.subarray(0, Math.min(bytes.length, 32 << 20));
   const gz = await medianOf(1, () => gzip(sample));
-  const br = await medianOf(1, () => brotli(sample, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }));
+  const br = await medianOf(1, () => brotli(sample, BROTLI_Q4));
   await fs.rm(file, { force: true });
   return {
     writeFsync: bytes.length / write.seconds,

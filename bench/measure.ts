@@ -6,6 +6,9 @@ export interface Measurement {
   peakRss: number;
   /** Longest time the event loop could not run, in ms. */
   maxStallMs: number;
+  /** RSS just before the operation, and after it once garbage is collected. */
+  rssBefore: number;
+  rssAfter: number;
 }
 
 /**
@@ -14,6 +17,7 @@ export interface Measurement {
  */
 export async function measure(op: () => Promise<unknown>): Promise<Measurement> {
   global.gc?.();
+  const rssBefore = process.memoryUsage.rss();
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   let peakRss = process.memoryUsage.rss();
@@ -36,21 +40,28 @@ export async function measure(op: () => Promise<unknown>): Promise<Measurement> 
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   // The interval's own 5 ms period is not a stall.
   const maxStallMs = Math.max(0, Math.max(maxGap, histogram.max / 1e6) - 5);
-  return { seconds, peakRss, maxStallMs };
+  global.gc?.();
+  return { seconds, peakRss, maxStallMs, rssBefore, rssAfter: process.memoryUsage.rss() };
 }
 
-/** Median by time of `runs` measurements; peak RSS and stall are the worst seen. */
+/**
+ * Median by time of `runs` measurements; the stall is the worst seen. Memory is the first run's:
+ * later runs reuse pages the allocator kept, which would flatter them.
+ */
 export async function medianOf(runs: number, op: () => Promise<unknown>, before?: () => Promise<void>): Promise<Measurement> {
   const results: Measurement[] = [];
   for (let i = 0; i < runs; i++) {
     await before?.();
     results.push(await measure(op));
   }
+  const firstRun = results[0]!;
   results.sort((a, b) => a.seconds - b.seconds);
   const median = results[Math.floor(results.length / 2)]!;
   return {
     seconds: median.seconds,
-    peakRss: Math.max(...results.map((r) => r.peakRss)),
+    peakRss: firstRun.peakRss,
+    rssBefore: firstRun.rssBefore,
+    rssAfter: firstRun.rssAfter,
     maxStallMs: Math.max(...results.map((r) => r.maxStallMs)),
   };
 }
