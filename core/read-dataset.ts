@@ -37,7 +37,9 @@ export async function readDatasetIntoNewDb(file: string, options: ReadDatasetOpt
   const verify = options.verifyChecksum ?? true;
   const checkFile = verify && options.expectSha256 !== undefined && options.expectSha256 !== '';
   const dataset = await openDatasetFile(file, {
-    verifyChecksum: verify,
+    // When the file's SHA-256 must match the one recorded at write time, that proves every byte;
+    // recomputing the content digest on top would hash the same data a second time.
+    verifyChecksum: verify && !checkFile,
     hashFile: checkFile,
     ...(options.signal ? { signal: options.signal } : {}),
     onBytes: (bytes, fileSize) =>
@@ -59,7 +61,7 @@ export async function readDatasetIntoNewDb(file: string, options: ReadDatasetOpt
     let entries = 0;
     for await (const chunk of dataset.chunks) {
       throwIfAborted(options.signal, options.label ?? 'Loading');
-      db.insertChunk(chunk, true);
+      db.insertChunk(chunk, true, false);
       entries += chunk.ids.length;
       if (dataset.format === 'sqlite') {
         options.progress?.update({ current: entries, total: header.count, phase: options.phase ?? 'reading' });

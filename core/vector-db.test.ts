@@ -2177,3 +2177,36 @@ describe('change log size', () => {
     expect(db.changeCounts()).toEqual({ added: 0, changed: 1, deleted: 0, needsFullSave: false });
   });
 });
+
+describe('insertChunk bulk path and lazy norms', () => {
+  it('runs of new ids interleaved with upserts land in the right slots, with cosine scores exact', () => {
+    const dim = 3;
+    const db = new VectorDB({ dimension: dim });
+    db.insert({ id: 'x', vector: [9, 9, 9] });
+    const ids = ['a', 'b', 'x', 'c', 'a', 'd'];
+    const vectors = new Float32Array([1, 0, 0, 0, 2, 0, 3, 4, 0, 0, 0, 5, 6, 8, 0, 1, 2, 2]);
+    db.insertChunk({ ids, vectors, metadata: ids.map((id, i) => ({ i, id })) });
+    expect([...db.ids()]).toEqual(['x', 'a', 'b', 'c', 'd']);
+    expect(db.get('a')!.vector).toEqual(new Float32Array([6, 8, 0]));
+    expect(db.get('x')!.vector).toEqual(new Float32Array([3, 4, 0]));
+    expect(db.get('d')).toEqual({ id: 'd', vector: new Float32Array([1, 2, 2]), metadata: { i: 5, id: 'd' } });
+    // Cosine needs the norms the bulk path left uncomputed: 'x' and 'a' are parallel to the query.
+    const hits = db.search({ vector: [3, 4, 0], k: 5 });
+    expect(hits.map((h) => h.id).slice(0, 2).sort()).toEqual(['a', 'x']);
+    expect(hits[0]!.score).toBeCloseTo(1, 12);
+    const d = hits.find((h) => h.id === 'd')!;
+    expect(d.score).toBeCloseTo((3 * 1 + 4 * 2) / (5 * 3), 12);
+    // An update after the norms were computed invalidates that slot's norm only.
+    db.insert({ id: 'b', vector: [3, 4, 0] });
+    expect(db.search({ vector: [3, 4, 0], k: 3 }).every((h) => Math.abs(h.score - 1) < 1e-12)).toBe(true);
+  });
+
+  it('trackChanges=false leaves the change log empty (load marks the db saved anyway)', () => {
+    const db = new VectorDB({ dimension: 1 });
+    db.insertChunk({ ids: ['a', 'b'], vectors: new Float32Array([1, 2]), metadata: [undefined, undefined] }, true, false);
+    expect(db.size).toBe(2);
+    expect(db.hasChanges()).toBe(false);
+    db.insertChunk({ ids: ['c'], vectors: new Float32Array([3]), metadata: [undefined] });
+    expect(db.hasChanges()).toBe(true);
+  });
+});
