@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { VecSnapError } from '../errors.js';
+import { createStreamSha256, type Sha256 } from '../io/sha256-thread.js';
 import type { EntryChunk, Metadata } from '../types.js';
 
 if (endianness() !== 'LE') {
@@ -20,7 +21,8 @@ if (endianness() !== 'LE') {
  * (metadata ? JSON.stringify(metadata) : "") + "\n".
  */
 export class ContentDigest {
-  private readonly vectors: Hash = createHash('sha256');
+  /** The bulk of the bytes: hashed on the hashing thread while the caller encodes or decodes. */
+  private readonly vectors: Sha256 = createStreamSha256();
   private readonly records: Hash = createHash('sha256');
   private entries = 0;
 
@@ -49,7 +51,7 @@ export class ContentDigest {
   digest(): string {
     const text =
       `vecsnap-content-v1\n${this.dimension}\n${this.entries}\n` +
-      `${this.vectors.digest('hex')}\n${this.records.digest('hex')}`;
+      `${this.vectors.digest()}\n${this.records.digest('hex')}`;
     return createHash('sha256').update(text, 'utf8').digest('hex');
   }
 }

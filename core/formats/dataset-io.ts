@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { pipeline as pipelineCb } from 'node:stream';
 import { VecSnapError, toVecSnapError } from '../errors.js';
 import { hashingStage, sha256File } from '../io/checksum.js';
+import { createStreamSha256 } from '../io/sha256-thread.js';
 import { createCompressor, createDecompressor } from '../io/compression.js';
 import { removeQuietly, tempPathFor, writeAtomic } from '../io/atomic-write.js';
 import type { Compression, DatasetHeader, EntryChunk, Format } from '../types.js';
@@ -147,7 +147,7 @@ interface ByteCounter {
 /** Counts (and optionally hashes) the stored bytes on their way to the decompressor/decoder. */
 function byteCounter(onBytes: ((bytes: number, total: number) => void) | undefined, total: number, hash: boolean): ByteCounter {
   let n = 0;
-  const hasher = hash ? createHash('sha256') : undefined;
+  const hasher = hash ? createStreamSha256() : undefined;
   let digest: string | undefined;
   const stream = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -157,7 +157,7 @@ function byteCounter(onBytes: ((bytes: number, total: number) => void) | undefin
       done(null, chunk);
     },
     flush(done) {
-      digest = hasher?.digest('hex');
+      digest = hasher?.digest();
       done();
     },
   });

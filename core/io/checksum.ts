@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { Transform } from 'node:stream';
 import { throwIfAborted, toVecSnapError } from '../errors.js';
+import { createStreamSha256 } from './sha256-thread.js';
 
 export interface FileHashResult {
   sha256: string;
@@ -53,7 +54,7 @@ export function hashingStage(onBytes?: (bytes: number) => void): {
   stage: Transform;
   result: () => FileHashResult;
 } {
-  const hash = createHash('sha256');
+  const hash = createStreamSha256();
   let bytes = 0;
   let digest: string | undefined;
   const stage = new Transform({
@@ -67,7 +68,7 @@ export function hashingStage(onBytes?: (bytes: number) => void): {
   return {
     stage,
     result: () => {
-      digest ??= hash.digest('hex');
+      digest ??= hash.digest();
       return { sha256: digest, bytes };
     },
   };

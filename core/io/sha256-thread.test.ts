@@ -1,0 +1,58 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createStreamSha256 } from './sha256-thread.js';
+
+const SLOT = 4 * 1024 * 1024;
+const reference = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+describe('createStreamSha256', () => {
+  it('equals a one-shot SHA-256 for sizes around the staging slots, fed in uneven pieces', () => {
+    for (const size of [0, 1, SLOT - 1, SLOT, SLOT + 1, 3 * SLOT, 3 * SLOT + 7, 7 * SLOT + 12_345]) {
+      const bytes = randomBytes(size);
+      for (const piece of [65_536, 1_000_003]) {
+        const h = createStreamSha256();
+        for (let off = 0; off < size; off += piece) h.update(bytes.subarray(off, off + piece));
+        expect(h.digest(), `${size}/${piece}`).toBe(reference(bytes));
+      }
+    }
+  });
+
+  it('keeps interleaved streams apart and reuses nothing across them', () => {
+    const a = randomBytes(5 * SLOT + 3);
+    const b = randomBytes(4 * SLOT + 11);
+    const ha = createStreamSha256();
+    const hb = createStreamSha256();
+    const piece = 777_777;
+    for (let off = 0; off < Math.max(a.length, b.length); off += piece) {
+      if (off < a.length) ha.update(a.subarray(off, off + piece));
+      if (off < b.length) hb.update(b.subarray(off, off + piece));
+    }
+    expect(hb.digest()).toBe(reference(b));
+    expect(ha.digest()).toBe(reference(a));
+  });
+
+  it('hashes a Float32Array view (what the content digest feeds it) byte for byte', () => {
+    const f = new Float32Array(2_000_000);
+    for (let i = 0; i < f.length; i++) f[i] = Math.sin(i) * 1e-3;
+    const view = new Uint8Array(f.buffer, 4, f.byteLength - 8);
+    const h = createStreamSha256();
+    h.update(view);
+    expect(h.digest()).toBe(reference(view));
+  });
+
+  it('refuses a second digest instead of returning a wrong one', () => {
+    const h = createStreamSha256();
+    h.update(randomBytes(SLOT + 1));
+    h.digest();
+    expect(() => h.digest()).toThrow(expect.objectContaining({ code: 'IO_ERROR' }));
+  });
+
+  it('an abandoned stream does not disturb the next ones', () => {
+    const dropped = createStreamSha256();
+    dropped.update(randomBytes(2 * SLOT));
+    const bytes = randomBytes(2 * SLOT + 5);
+    const h = createStreamSha256();
+    h.update(bytes);
+    expect(h.digest()).toBe(reference(bytes));
+  });
+});
