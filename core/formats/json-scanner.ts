@@ -1,11 +1,13 @@
 import { createHash, type Hash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { VecSnapError } from '../errors.js';
 
 /**
  * Byte-level helpers of the JSON format: a pull reader over a stream of Buffers, a value scanner
  * (strings, escapes, nesting: it finds where a value ends; JSON.parse parses it), float32 number
- * text in both directions (exact, and without JSON.parse or number strings on the hot path),
- * and the streaming check of the original module's `checksum`.
+ * text in both directions (exact, and without JSON.parse or number strings on the hot path), a
+ * second thread that parses vector text, and the streaming check of the original module's
+ * `checksum`.
  */
 
 const WS = new Uint8Array(256);
@@ -370,50 +372,135 @@ function writeDecimal(out: Buffer, o: number, d: number, k: number, negative: bo
 }
 
 /**
+ * Digit bytes, 4 at a time ("SWAR"): for a little-endian word x of 4 input bytes (the first byte
+ * lowest), nonDigits(x) has a non-zero high nibble in each byte that is not an ASCII digit and
+ * zero in each digit byte that precedes the first non-digit. (A carry or borrow only moves
+ * towards later bytes, so it cannot disturb the digits before the first non-digit.)
+ */
+function nonDigits(x: number): number {
+  return ((x & 0xf0f0f0f0) ^ 0x30303030) | (((x + 0x06060606) & 0xf0f0f0f0) ^ 0x30303030);
+}
+
+/** Number of digit bytes before the first non-digit, for nonDigits(x) ≠ 0. */
+function leadingDigits(nd: number): number {
+  return (31 - Math.clz32(nd & -nd)) >>> 3;
+}
+
+/** Value of the 4 digit bytes of x. */
+function digits4(x: number): number {
+  let v = x - 0x30303030;
+  v = (Math.imul(v, 10) + (v >>> 8)) & 0x00ff00ff; // two 2-digit values in the 16-bit halves
+  return Math.imul(v & 0xffff, 100) + (v >>> 16);
+}
+
+const KEEP = new Int32Array([0, 0xff, 0xffff, 0xffffff]);
+const ALIGN = new Int32Array([0, 24, 16, 8]);
+
+/** Value of the first k (0 … 3) digit bytes of x. */
+function digitsK(x: number, k: number): number {
+  let v = ((x - 0x30303030) & KEEP[k]!) << ALIGN[k]!; // as 4 digits with 4 − k leading zeros
+  v = (Math.imul(v, 10) + (v >>> 8)) & 0x00ff00ff;
+  return Math.imul(v & 0xffff, 100) + (v >>> 16);
+}
+
+/** A DataView over the last buffer parseFloat32Array saw (4-byte unaligned little-endian reads). */
+let viewOf: Uint8Array | undefined;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+/** Lets go of the last buffer parseFloat32Array saw (at the end of a decode). */
+export function forgetParsedBuffer(): void {
+  viewOf = undefined;
+  view = new DataView(new ArrayBuffer(0));
+}
+
+/**
  * Parses the JSON array of numbers at buf[i] (which must be "[") into out[at … at + dim), each
  * number converted like Math.fround(Number(text)). Numbers of ≤ 15 digits with a decimal
  * exponent within ±22 are computed exactly as one correctly rounded double operation (Clinger's
- * fast path); others go through Number() of their text. Returns the index after "]", or -1 for
- * anything else — whitespace, other syntax, a wrong count, a non-finite float32, or the end of
- * the buffer — and the caller falls back to JSON.parse, which reports the error precisely.
+ * fast path: the digits form an integer m < 10^15 < 2^53, exact in a double, and 10^|k| ≤ 10^22
+ * is exact too); others go through longNumber. Fraction digits are read 4 bytes at a time.
+ * Returns the index after "]", or -1 for anything else — whitespace, other syntax, a wrong
+ * count, a non-finite float32, or the end of the buffer — and the caller falls back to
+ * JSON.parse, which reports the error precisely.
  */
 export function parseFloat32Array(buf: Buffer, i: number, out: Float32Array, at: number, dim: number): number {
-  // Never read past the buffer (V8 slows down reads that may be out of bounds): every loop below
-  // stops at a byte that is not part of a number, at the latest at this "]".
+  // Never read past the buffer (V8 slows down reads that may be out of bounds): every byte loop
+  // below stops at a byte that is not part of a number, at the latest at this "]"; word reads
+  // happen only where 12 bytes remain, and only the digits before the first non-digit are used.
   if (buf[i] !== 0x5b || buf.indexOf(0x5d, i) < 0) return -1;
+  if (buf !== viewOf) {
+    view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    viewOf = buf;
+  }
+  const dv = view;
+  const wordsUpTo = buf.length - 12;
   i++;
   if (buf[i] === 0x5d) return dim === 0 ? i + 1 : -1;
   let n = 0;
   for (;;) {
     const start = i;
+    const neg = buf[i] === 0x2d ? 1 : 0; // no branch: the sign is random in real data
+    i += neg;
     let c = buf[i];
-    let neg = false;
-    if (c === 0x2d) {
-      neg = true;
-      c = buf[++i];
-    }
     let m = 0;
     let digits = 0;
     let scale = 0;
     if (c === 0x30) {
       c = buf[++i];
       digits = 1;
-    } else if (c >= 0x31 && c <= 0x39) {
+    } else if (c! >= 0x31 && c! <= 0x39) {
       do {
-        m = m * 10 + (c - 0x30);
+        m = m * 10 + (c! - 0x30);
         digits++;
         c = buf[++i];
-      } while (c >= 0x30 && c <= 0x39);
+      } while (c! >= 0x30 && c! <= 0x39);
     } else return -1;
     if (c === 0x2e) {
-      c = buf[++i];
-      if (c < 0x30 || c > 0x39) return -1;
-      do {
-        m = m * 10 + (c - 0x30);
-        digits++;
-        scale--;
-        c = buf[++i];
-      } while (c >= 0x30 && c <= 0x39);
+      const f = ++i;
+      if (i <= wordsUpTo) {
+        const w0 = dv.getUint32(i, true);
+        const w1 = dv.getUint32(i + 4, true);
+        const n0 = nonDigits(w0);
+        const n1 = nonDigits(w1);
+        if ((n0 | n1) === 0) {
+          const w2 = dv.getUint32(i + 8, true);
+          const n2 = nonDigits(w2);
+          if (n2 !== 0) {
+            // 8 to 11 digits: the common case of float32 text
+            const k = leadingDigits(n2);
+            m = (m * 1e8 + (digits4(w0) * 10000 + digits4(w1))) * POW10[k]! + digitsK(w2, k);
+            i += 8 + k;
+          } else {
+            // m only matters when exact, i.e. for ≤ 15 digits in all (checked below)
+            m = m * 1e12 + (digits4(w0) * 1e8 + digits4(w1) * 10000 + digits4(w2));
+            i += 12;
+            c = buf[i];
+            while (c! >= 0x30 && c! <= 0x39) {
+              m = m * 10 + (c! - 0x30);
+              c = buf[++i];
+            }
+          }
+        } else if (n0 !== 0) {
+          const k = leadingDigits(n0);
+          m = m * POW10[k]! + digitsK(w0, k);
+          i += k;
+        } else {
+          const k = leadingDigits(n1);
+          m = (m * 10000 + digits4(w0)) * POW10[k]! + digitsK(w1, k);
+          i += 4 + k;
+        }
+      } else {
+        c = buf[i];
+        while (c! >= 0x30 && c! <= 0x39) {
+          m = m * 10 + (c! - 0x30);
+          c = buf[++i];
+        }
+      }
+      const k = i - f;
+      if (k === 0) return -1;
+      digits += k;
+      scale -= k;
+      c = buf[i];
     }
     if (c === 0x65 || c === 0x45) {
       c = buf[++i];
@@ -422,26 +509,143 @@ export function parseFloat32Array(buf: Buffer, i: number, out: Float32Array, at:
         sign = -1;
         c = buf[++i];
       } else if (c === 0x2b) c = buf[++i];
-      if (c < 0x30 || c > 0x39) return -1;
+      if (c! < 0x30 || c! > 0x39) return -1;
       let e = 0;
       do {
-        e = e * 10 + (c - 0x30);
+        e = e * 10 + (c! - 0x30);
         c = buf[++i];
-      } while (c >= 0x30 && c <= 0x39 && e < 100000);
+      } while (c! >= 0x30 && c! <= 0x39 && e < 100000);
       scale += sign * e;
     }
     if (n === dim) return -1;
     let value: number;
     if (digits <= 15 && scale >= -22 && scale <= 22) {
       value = scale < 0 ? m / POW10[-scale]! : m * POW10[scale]!;
-      if (neg) value = -value;
+      if (neg === 1) value = -value;
     } else value = longNumber(buf, start, i);
-    if (value >= FLOAT32_OVERFLOW || value <= -FLOAT32_OVERFLOW) return -1; // rounds to ±Infinity
+    if (Math.abs(value) >= FLOAT32_OVERFLOW) return -1; // rounds to ±Infinity
     out[at + n++] = value;
     if (c === 0x2c) i++;
     else if (c === 0x5d) return n === dim ? i + 1 : -1;
     else return -1;
   }
+}
+
+// ---- vector parsing on a second thread ------------------------------------------------------
+
+/** What the parser thread returns: the vectors, and the entries whose vector text it refused. */
+export interface ParsedVectors {
+  vectors: Float32Array;
+  /** Entry indexes (ascending) that parseFloat32Array refused: the caller parses those itself. */
+  failed: Int32Array;
+  /** The text it was given, handed back (its buffer was transferred to the thread and back). */
+  stage: Uint8Array;
+}
+
+/**
+ * The parser thread's program: parseFloat32Array and its helpers (their own source text, so both
+ * threads run the same code) and a loop that parses `count` arrays from the text it is handed
+ * into one Float32Array; both go back by transfer. Entries with start −1 are skipped (the caller
+ * fills them). It says "ready" once it runs.
+ */
+function parserThreadSource(): string {
+  return [
+    "'use strict';",
+    "const { parentPort } = require('node:worker_threads');",
+    'const POW10 = new Float64Array(23);',
+    'for (let i = 0; i <= 22; i++) POW10[i] = Number(`1e${i}`);',
+    `const FLOAT32_OVERFLOW = ${String(FLOAT32_OVERFLOW)};`,
+    `const KEEP = new Int32Array([${Array.from(KEEP).join(', ')}]);`,
+    `const ALIGN = new Int32Array([${Array.from(ALIGN).join(', ')}]);`,
+    'let viewOf;',
+    'let view;',
+    ...[nonDigits, leadingDigits, digits4, digitsK, exact, longNumber, parseFloat32Array].map(String),
+    `parentPort.on('message', ({ id, stage, starts, count, dim }) => {
+      const buf = Buffer.from(stage.buffer, stage.byteOffset, stage.byteLength);
+      const vectors = new Float32Array(count * dim);
+      const failed = [];
+      for (let k = 0; k < count; k++) {
+        if (starts[k] >= 0 && parseFloat32Array(buf, starts[k], vectors, k * dim, dim) < 0) failed.push(k);
+      }
+      viewOf = undefined; // the stage's buffer goes back
+      view = undefined;
+      parentPort.postMessage({ id, vectors, failed: Int32Array.from(failed), stage }, [vectors.buffer, stage.buffer]);
+    });
+    parentPort.postMessage({ ready: true });`,
+  ].join('\n');
+}
+
+interface ParserThread {
+  worker: Worker;
+  jobs: Map<number, { resolve: (result: ParsedVectors) => void; reject: (err: Error) => void }>;
+  next: number;
+  ready: boolean;
+}
+
+let parserThread: ParserThread | undefined;
+
+function startParserThread(): ParserThread {
+  if (parserThread) return parserThread;
+  const worker = new Worker(parserThreadSource(), { eval: true, name: 'vecsnap-json-parser' });
+  const thread: ParserThread = { worker, jobs: new Map(), next: 1, ready: false };
+  worker.on('message', (message: { id: number; ready?: boolean } & ParsedVectors) => {
+    if (message.ready === true) {
+      thread.ready = true;
+      return;
+    }
+    const job = thread.jobs.get(message.id);
+    if (!job) return;
+    thread.jobs.delete(message.id);
+    if (thread.jobs.size === 0) worker.unref();
+    job.resolve({ vectors: message.vectors, failed: message.failed, stage: message.stage });
+  });
+  const fail = (err: Error): void => {
+    if (parserThread === thread) parserThread = undefined;
+    for (const job of thread.jobs.values()) job.reject(err);
+    thread.jobs.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', () => fail(new Error('The JSON parser thread stopped.')));
+  worker.unref(); // an idle parser thread never keeps the process alive; a busy one does
+  parserThread = thread;
+  return thread;
+}
+
+/**
+ * Starts the parser thread if needed; true once it runs (until then, and when it cannot start,
+ * callers parse on their own thread).
+ */
+export function parserThreadReady(): boolean {
+  try {
+    return startParserThread().ready;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parses the arrays at stage[starts[k]] (k < count; −1 = skip) on the parser thread, like
+ * parseFloat32Array. The buffer of `stage` is transferred (unusable here until it comes back in
+ * the result). Rejects when the thread stops meanwhile.
+ */
+export function parseVectorsOffThread(stage: Uint8Array, starts: Int32Array, count: number, dim: number): Promise<ParsedVectors> {
+  let thread: ParserThread;
+  try {
+    thread = startParserThread();
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+  const id = thread.next++;
+  return new Promise<ParsedVectors>((resolve, reject) => {
+    thread.jobs.set(id, { resolve, reject });
+    thread.worker.ref();
+    try {
+      thread.worker.postMessage({ id, stage, starts, count, dim }, [stage.buffer as ArrayBuffer]);
+    } catch (err) {
+      thread.jobs.delete(id);
+      reject(err as Error);
+    }
+  });
 }
 
 /**

@@ -7,8 +7,12 @@ import {
   JsonReader,
   LegacyChecksum,
   corruptJson,
+  forgetParsedBuffer,
   parseFloat32Array,
+  parseVectorsOffThread,
+  parserThreadReady,
   scanValue,
+  type ParsedVectors,
   skipWs,
   truncatedJson,
   writeFloat32Array,
@@ -27,7 +31,9 @@ import {
  * (`metadata` only when the dataset has some; an entry's `metadata` only when it has some.)
  * Vector components are float32 written as decimal text that rounds back to the same bits.
  * Both directions stream: the writer yields ~1 MiB Buffers, the reader holds about one MiB of
- * input plus the chunk being built.
+ * input plus the chunk being built. For large files the vector text goes to a parser thread (see
+ * jsonDecodeTuning): this thread scans ids and metadata of chunk k + 1 while that one parses the
+ * vectors of chunk k, so the reader then also holds the text of those two chunks.
  */
 const FORMAT_NAME = 'vecsnap-json';
 const FORMAT_VERSION = 1;
@@ -135,15 +141,25 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 interface Slot {
   id: string;
   metadata: Metadata | undefined;
+  /** Where the vector's "[" is in the buffer, when fastEntry was asked not to parse it. */
+  vectorAt: number;
 }
+
+/**
+ * Tuning of the decoder. Files of at least `threadMinValues` vector components (by their stated
+ * count) have their vector text parsed on a second thread while this one scans ids and metadata
+ * and the caller stores the previous chunk.
+ */
+export const jsonDecodeTuning = { threadMinValues: 1 << 21 };
 
 /**
  * Fast path for entries laid out as this writer (and JSON.stringify) writes them:
  * {"id":"…","vector":[…],"metadata":…} without whitespace. Writes the vector into
- * vectors[at…]; returns the index after the entry, or -1 for anything else (the caller then
- * finds the entry's end and hands it to JSON.parse, which also reports errors precisely).
+ * vectors[at…] — or, with vectors null, only finds its "]" and leaves it to the parser thread —;
+ * returns the index after the entry, or -1 for anything else (the caller then finds the entry's
+ * end and hands it to JSON.parse, which also reports errors precisely).
  */
-function fastEntry(buf: Buffer, i: number, vectors: Float32Array, at: number, dim: number, slot: Slot): number {
+function fastEntry(buf: Buffer, i: number, vectors: Float32Array | null, at: number, dim: number, slot: Slot): number {
   if (!matchAt(buf, i, ID_PREFIX)) return -1;
   const open = i + ID_PREFIX.length - 1;
   let j = open + 1;
@@ -168,8 +184,18 @@ function fastEntry(buf: Buffer, i: number, vectors: Float32Array, at: number, di
   }
   i = j + 1;
   if (!matchAt(buf, i, VECTOR_KEY)) return -1;
-  i = parseFloat32Array(buf, i + VECTOR_KEY.length, vectors, at, dim);
-  if (i < 0) return -1;
+  const v = i + VECTOR_KEY.length;
+  if (vectors === null) {
+    // Numbers hold no "]": the first one ends the vector (the parser thread checks the rest).
+    if (buf[v] !== 0x5b) return -1;
+    i = buf.indexOf(0x5d, v);
+    if (i < 0) return -1;
+    i++;
+    slot.vectorAt = v;
+  } else {
+    i = parseFloat32Array(buf, v, vectors, at, dim);
+    if (i < 0) return -1;
+  }
   let metadata: unknown;
   if (buf[i] !== 0x7d) {
     if (!matchAt(buf, i, METADATA_KEY)) return -1;
@@ -219,6 +245,95 @@ function parsedEntry(value: unknown, vectors: Float32Array, at: number, dim: num
   }
   slot.id = id;
   slot.metadata = (metadata ?? undefined) as Metadata | undefined;
+}
+
+/** Entry text that waits for the parser thread, and how to get at each entry's vector again. */
+class Staged {
+  readonly ids: string[] = [];
+  readonly metadata: (Metadata | undefined)[] = [];
+  /** Per entry: where its vector's "[" is in `bytes`, or −1 when `local` holds the vector. */
+  readonly starts = new Int32Array(ENTRIES_PER_CHUNK);
+  /** Per entry with a start: its text's start and end in `bytes`, and its offset in the file. */
+  private readonly texts = new Float64Array(3 * ENTRIES_PER_CHUNK);
+  /** Vectors this thread parsed already (entries off the fast path), by entry index. */
+  readonly local = new Map<number, Float32Array>();
+  length = 0;
+
+  /** `first` is the index of the first entry in the file. */
+  constructor(
+    public bytes: Uint8Array,
+    readonly first: number,
+    private readonly dim: number,
+  ) {}
+
+  /** Copies the entry buf[from … to) (its vector's "[" at vectorAt) as the next entry. */
+  add(buf: Buffer, from: number, to: number, vectorAt: number, fileAt: number): void {
+    const n = to - from;
+    if (this.length + n > this.bytes.length) {
+      const bigger = new Uint8Array(Math.max(2 * this.bytes.length, this.length + n));
+      bigger.set(this.bytes.subarray(0, this.length));
+      this.bytes = bigger;
+    }
+    buf.copy(this.bytes, this.length, from, to);
+    const k = this.ids.length;
+    this.starts[k] = this.length + vectorAt - from;
+    this.texts[3 * k] = this.length;
+    this.texts[3 * k + 1] = this.length + n;
+    this.texts[3 * k + 2] = fileAt;
+    this.length += n;
+  }
+
+  /** Adds a vector this thread parsed. */
+  addParsed(vector: Float32Array): void {
+    const k = this.ids.length;
+    this.starts[k] = -1;
+    this.local.set(k, vector);
+  }
+
+  private view(): Buffer {
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.length);
+  }
+
+  /** What the parser thread does, on this thread (when that thread is not available). */
+  parseHere(): ParsedVectors {
+    const count = this.ids.length;
+    const buf = this.view();
+    const vectors = new Float32Array(count * this.dim);
+    const failed: number[] = [];
+    for (let k = 0; k < count; k++) {
+      if (this.starts[k]! >= 0 && parseFloat32Array(buf, this.starts[k]!, vectors, k * this.dim, this.dim) < 0) failed.push(k);
+    }
+    return { vectors, failed: Int32Array.from(failed), stage: this.bytes };
+  }
+
+  /**
+   * Entry k's vector refused by the fast parser: JSON.parse of the whole entry decides, exactly
+   * as for an entry off the fast path (the same errors, or the vector).
+   */
+  reparse(k: number, vectors: Float32Array): void {
+    const start = this.texts[3 * k]!;
+    const text = this.view().toString('utf8', start, this.texts[3 * k + 1]!);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new VecSnapError(
+        'CORRUPT_FILE',
+        `The JSON file is damaged: invalid JSON in the value at byte ${this.texts[3 * k + 2]!} (${(err as Error).message}).`,
+        { cause: err },
+      );
+    }
+    parsedEntry(value, vectors, k * this.dim, this.dim, this.first + k, { id: '', metadata: undefined, vectorAt: -1 });
+  }
+
+  /** Throws what the first bad vector staged so far would throw (to keep errors in file order). */
+  checkHere(): void {
+    const { failed } = this.parseHere();
+    if (failed.length > 0) {
+      const scratch = new Float32Array(this.ids.length * this.dim);
+      for (const k of failed) this.reparse(k, scratch);
+    }
+  }
 }
 
 const METRIC_ALIASES: Record<string, Metric> = {
@@ -342,13 +457,31 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
   let expectValue = true; // after "[" or ","
   let afterComma = false;
   let read = 0;
-  const slot: Slot = { id: '', metadata: undefined };
+  /** Entries scanned (ahead of `read` while the parser thread works on a chunk). */
+  let scanned = 0;
+  const slot: Slot = { id: '', metadata: undefined, vectorAt: -1 };
+  const threaded = header.count > 0 && header.count * dim >= jsonDecodeTuning.threadMinValues;
+  /** Stage buffers free for reuse. */
+  const stages: Uint8Array[] = [];
 
-  /** Up to ENTRIES_PER_CHUNK entries, or null when the array ended without another entry. */
-  async function readChunk(): Promise<EntryChunk | null> {
-    let vectors = new Float32Array(ENTRIES_PER_CHUNK * dim);
-    const ids: string[] = [];
-    const metadata: (Metadata | undefined)[] = [];
+  /**
+   * Up to ENTRIES_PER_CHUNK entries, or null when the array ended without another entry. With
+   * `staged`, the entries go there (vectors as text for the parser thread) and it is returned.
+   */
+  async function readChunk(staged?: Staged): Promise<EntryChunk | Staged | null> {
+    if (!staged) return readEntries(undefined);
+    try {
+      return await readEntries(staged);
+    } catch (err) {
+      staged.checkHere(); // an earlier entry's bad vector comes first
+      throw err;
+    }
+  }
+
+  async function readEntries(staged: Staged | undefined): Promise<EntryChunk | Staged | null> {
+    let vectors = staged ? null : new Float32Array(ENTRIES_PER_CHUNK * dim);
+    const ids: string[] = staged ? staged.ids : [];
+    const metadata: (Metadata | undefined)[] = staged ? staged.metadata : [];
     while (ids.length < ENTRIES_PER_CHUNK && !arrayDone) {
       const buf = r.buf;
       const i = skipWs(buf, r.pos);
@@ -367,34 +500,93 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
       }
       const at = ids.length * dim;
       let end = fastEntry(buf, i, vectors, at, dim, slot);
-      if (end < 0) {
+      if (end >= 0) {
+        if (staged) staged.add(buf, i, end, slot.vectorAt, r.base + i);
+      } else {
         end = scanValue(buf, i);
         if (end < 0) {
           if (!(await r.more())) throw truncatedJson('inside "vectors"');
           continue;
         }
-        parsedEntry(r.parse(i, end), vectors, at, dim, read + ids.length, slot);
+        if (vectors) parsedEntry(r.parse(i, end), vectors, at, dim, scanned + ids.length, slot);
+        else {
+          const vector = new Float32Array(dim);
+          parsedEntry(r.parse(i, end), vector, 0, dim, scanned + ids.length, slot);
+          staged!.addParsed(vector);
+        }
       }
       r.pos = end;
       ids.push(slot.id);
       metadata.push(slot.metadata);
       expectValue = afterComma = false;
     }
+    scanned += ids.length;
     if (ids.length === 0) return null;
-    if (ids.length < ENTRIES_PER_CHUNK) vectors = vectors.slice(0, ids.length * dim);
-    return { ids, vectors, metadata };
+    if (staged) return staged;
+    if (ids.length < ENTRIES_PER_CHUNK) vectors = vectors!.slice(0, ids.length * dim);
+    return { ids, vectors: vectors!, metadata };
+  }
+
+  /** The chunk of a staged read, its vectors parsed by the parser thread (or here, without one). */
+  async function finish(staged: Staged): Promise<EntryChunk> {
+    try {
+      const count = staged.ids.length;
+      let parsed: ParsedVectors;
+      if (parserThreadReady()) {
+        try {
+          parsed = await parseVectorsOffThread(staged.bytes.subarray(0, staged.length), staged.starts.subarray(0, count), count, dim);
+        } catch (err) {
+          throw new VecSnapError('IO_ERROR', `Reading the JSON file failed: its parser thread stopped (${(err as Error).message}).`, {
+            cause: err,
+          });
+        }
+        staged.bytes = new Uint8Array(parsed.stage.buffer);
+      } else parsed = staged.parseHere();
+      const { vectors } = parsed;
+      for (const [k, vector] of staged.local) vectors.set(vector, k * dim);
+      for (const k of parsed.failed) staged.reparse(k, vectors);
+      return { ids: staged.ids, vectors, metadata: staged.metadata };
+    } finally {
+      stages.push(staged.bytes);
+    }
   }
 
   async function* chunks(): AsyncGenerator<EntryChunk> {
     const digest = verify && ours ? new ContentDigest(dim) : undefined;
     try {
-      while (!arrayDone) {
+      // With the parser thread, chunk k + 1 is scanned while that thread parses chunk k's vectors.
+      let pending: Promise<EntryChunk> | undefined;
+      while (!arrayDone || pending) {
         throwIfAborted(options.signal, 'Reading the JSON file');
-        const chunk = await readChunk();
-        if (chunk === null) continue;
-        digest?.update(chunk);
-        read += chunk.ids.length;
-        yield chunk;
+        let next: Promise<EntryChunk> | undefined;
+        let ready: EntryChunk | undefined; // read without the parser thread
+        let failure: { error: unknown } | undefined;
+        if (!arrayDone) {
+          try {
+            const staged = threaded ? new Staged(stages.pop() ?? new Uint8Array(8 << 20), scanned, dim) : undefined;
+            const got = await readChunk(staged);
+            if (got instanceof Staged) {
+              next = finish(got);
+              next.catch(() => undefined); // awaited below, after the chunk before it
+            } else if (got !== null) ready = got;
+          } catch (error) {
+            failure = { error };
+          }
+        }
+        if (pending) {
+          const chunk = await pending;
+          pending = undefined;
+          digest?.update(chunk);
+          read += chunk.ids.length;
+          yield chunk;
+        }
+        if (failure) throw failure.error;
+        if (ready) {
+          digest?.update(ready);
+          read += ready.ids.length;
+          yield ready;
+        }
+        pending = next;
       }
       for (;;) {
         const key = await nextKey(r, false, 'after "vectors"');
@@ -443,6 +635,7 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
         }
       }
     } finally {
+      forgetParsedBuffer();
       await r.close();
     }
   }
