@@ -51,7 +51,8 @@ let workerBroken = false;
 let nextId = 1;
 
 function hashWorker(): Worker | undefined {
-  if (workerBroken) return undefined;
+  // VECSNAP_HASH_THREAD=0 hashes inline: for comparing the two in a benchmark, or a host without threads.
+  if (workerBroken || process.env.VECSNAP_HASH_THREAD === '0') return undefined;
   if (!worker) {
     try {
       worker = new Worker(WORKER_SOURCE, { eval: true });
