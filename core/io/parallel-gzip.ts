@@ -78,7 +78,10 @@ export class ParallelGzip extends Transform {
   private startBlock(): void {
     const input = this.block.subarray(0, this.filled);
     const member = new Promise<Buffer>((resolve, reject) => {
-      zlib.gzip(input, { level: this.level }, (err, out) => (err ? reject(err) : resolve(out)));
+      // chunkSize above the block's worst-case output: zlib then deflates the whole block in one
+      // thread-pool task. At the default 16 KiB each piece needs this thread to hand out the next,
+      // and while it encodes and hashes, both compressors wait — no faster than one stream.
+      zlib.gzip(input, { level: this.level, chunkSize: this.blockBytes + 64 * 1024 }, (err, out) => (err ? reject(err) : resolve(out)));
     });
     // A later member may fail while an earlier one is awaited; it is reported when its turn comes.
     member.catch(() => undefined);
