@@ -379,3 +379,45 @@ describe('binaryCodec damage and errors', () => {
     await expect(encode({ ...headerFor(2, 0), dimension: 0 }, [])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
+
+describe('entry metadata on the wire', () => {
+  const vectors = new Float32Array([1, 2, 3, 4, 5, 6]);
+  const metadata: (Metadata | undefined)[] = [{ b: 1, a: [true, null, 'x'] }, undefined, { deep: { k: 'Grüße' } }];
+  const chunk: EntryChunk = { ids: ['p', 'q', 'r'], vectors, metadata };
+  const digest = (): string => {
+    const d = new ContentDigest(2);
+    d.update(chunk);
+    return d.digest();
+  };
+
+  it('is written as JSON text (one string per entry, null for none)', async () => {
+    const { file } = await expectRoundTrip(headerFor(2, 3), [chunk], 7);
+    // The block record follows the header: 'C', n, length, msgpack{ ids, metadata }.
+    const headerLength = file.readUInt32LE(12);
+    const at = 16 + headerLength;
+    expect(file[at]).toBe(0x43);
+    const body = file.subarray(at + 9, at + 9 + file.readUInt32LE(at + 5));
+    expect(packr.unpack(body)).toEqual({ ids: ['p', 'q', 'r'], metadata: ['{"b":1,"a":[true,null,"x"]}', null, '{"deep":{"k":"Grüße"}}'] });
+  });
+
+  it('as msgpack maps (how earlier files stored it) still loads, and its content checksum verifies', async () => {
+    const block = Buffer.concat([Buffer.from('C'), u32(3), record({ ids: chunk.ids, metadata: [metadata[0], null, metadata[2]] }), bytes(vectors)]);
+    const file = handMade({ dimension: 2, metric: 'cosine', count: 3, createdAt: 1 }, [block], { count: 3, contentChecksum: digest() });
+    const decoded = await decode(file, undefined, 5);
+    expect(decoded.list[0]!.metadata).toEqual(metadata);
+    // A changed map is caught by the checksum, exactly as with text.
+    const tampered = handMade(
+      { dimension: 2, metric: 'cosine', count: 3, createdAt: 1 },
+      [Buffer.concat([Buffer.from('C'), u32(3), record({ ids: chunk.ids, metadata: [{ b: 2, a: [true, null, 'x'] }, null, metadata[2]] }), bytes(vectors)])],
+      { count: 3, contentChecksum: digest() },
+    );
+    expect(await outcome(tampered)).toBe('CHECKSUM_MISMATCH');
+  });
+
+  it('a stored text that differs from what was hashed fails the checksum, even when it parses to the same object', async () => {
+    const block = Buffer.concat([Buffer.from('C'), u32(3), record({ ids: chunk.ids, metadata: ['{"b":1.0,"a":[true,null,"x"]}', null, '{"deep":{"k":"Grüße"}}'] }), bytes(vectors)]);
+    const file = handMade({ dimension: 2, metric: 'cosine', count: 3, createdAt: 1 }, [block], { count: 3, contentChecksum: digest() });
+    expect(await outcome(file)).toBe('CHECKSUM_MISMATCH');
+    expect(await outcome(file, { verifyChecksum: false })).toBe('ok');
+  });
+});

@@ -2,21 +2,23 @@ import { Packr } from 'msgpackr';
 import { VecSnapError, throwIfAborted } from '../errors.js';
 import { METRICS, type DatasetHeader, type EntryChunk, type Metadata, type Metric } from '../types.js';
 import type { ChunkSource, DecodeOptions, DecodedDataset, EncodeSummary, StreamCodec } from './codec.js';
-import { ContentDigest, utf8SafeMetadataJson } from './content-digest.js';
+import { ContentDigest, jsonOrUndefined, utf8SafeMetadataJson } from './content-digest.js';
 
 /**
  * VecSnap binary, version 1. Integers are u32 little-endian; "msgpack" is one msgpackr value.
  *
  *   "VSNAPBIN"  version=1
  *   headerLength  msgpack{ dimension, metric, count, createdAt, metadata? }
- *   ( 'C'  n  recordLength  msgpack{ ids: string[n], metadata: (object|null)[n] }  float32[n × dimension] )*
+ *   ( 'C'  n  recordLength  msgpack{ ids: string[n], metadata: (string|object|null)[n] }  float32[n × dimension] )*
  *   'T'  trailerLength  msgpack{ count, contentChecksum }          (end of file)
  *
  * The header comes first so a file can be described without reading its body. Vectors are raw
  * little-endian float32 straight from typed-array memory (content-digest.ts refuses big-endian
  * machines), so neither side touches individual numbers. The block length is implied by n and
  * the header's dimension; the ids array must hold n entries, which catches a damaged n.
- * Metadata with an own "__proto__" key travels as its JSON text instead of a map (see onWire).
+ * Entry metadata is written as its JSON text (the content digest's own input, see records());
+ * readers also take a msgpack map, which files written before 2026-11-25 hold. Header metadata is
+ * a map unless it has an own "__proto__" key (see onWire).
  */
 export const BINARY_MAGIC: Buffer = Buffer.from('VSNAPBIN', 'latin1');
 
@@ -128,9 +130,11 @@ function* records(
     for (let i = 0; i < n; i += per) yield* records(slice(chunk, dimension, i, Math.min(n, i + per)), dimension);
     return;
   }
-  // The JSON text serves the content digest too, so it costs nothing extra.
+  // Entry metadata goes on the wire as its JSON text: the content digest needs that text anyway,
+  // msgpack packs one string faster than a map, and a reader gets the digest's input verbatim
+  // instead of serialising every object again. Readers take a string or a map (fromWire).
   const json = chunk.metadata.map((m, i) => utf8SafeMetadataJson(chunk.ids[i]!, m));
-  const wire = chunk.metadata.map((m, i) => (m === undefined || m === null ? null : onWire(m, json[i]!)));
+  const wire = json.map((text) => text ?? null);
   const body = pack({ ids: chunk.ids, metadata: wire }, 'The metadata of a block of entries');
   if (body.length > MAX_RECORD_BYTES) {
     if (n === 1) throw new VecSnapError('INVALID_METADATA', `The metadata of "${chunk.ids[0]}" is larger than 1 GiB.`);
@@ -361,7 +365,13 @@ async function readHeader(reader: ByteReader): Promise<DatasetHeader> {
   return parseHeader(await readRecord(reader, 'inside its header', 'header'));
 }
 
-async function readChunk(reader: ByteReader, dimension: number): Promise<EntryChunk> {
+/** A decoded block, and per entry the metadata's JSON text where the file stored it as text. */
+interface ReadChunk {
+  chunk: EntryChunk;
+  json: (string | undefined)[];
+}
+
+async function readChunk(reader: ByteReader, dimension: number): Promise<ReadChunk> {
   const nBytes = await reader.read(4);
   if (nBytes.length < 4) throw truncated('inside a block of entries');
   const n = nBytes.readUInt32LE(0);
@@ -373,16 +383,20 @@ async function readChunk(reader: ByteReader, dimension: number): Promise<EntryCh
     throw corrupt(`a block before byte ${reader.offset} does not hold the ${n} ids and metadata it announces`);
   }
   const metadata: (Metadata | undefined)[] = new Array<Metadata | undefined>(n);
+  const json: (string | undefined)[] = new Array<string | undefined>(n);
   for (let i = 0; i < n; i++) {
-    const m = fromWire(metas[i], `the metadata of entry ${i} of a block`);
+    const wire = metas[i];
+    const m = fromWire(wire, `the metadata of entry ${i} of a block`);
     if (typeof ids[i] !== 'string') throw corrupt(`entry ${i} of a block has an id that is not a string`);
     if (m !== null && !isRecord(m)) throw corrupt(`the metadata of ${JSON.stringify(ids[i])} is not an object`);
     metadata[i] = m === null ? undefined : m;
+    // Stored text is what the writer hashed; a map (older files) is serialised for the digest.
+    json[i] = m === null ? undefined : typeof wire === 'string' ? wire : jsonOrUndefined(m as Metadata);
   }
   // A fresh, aligned Float32Array filled straight from the input: one copy, never a view of it.
   const vectors = new Float32Array(n * dimension);
   if (!(await reader.readInto(new Uint8Array(vectors.buffer)))) throw truncated('inside a block of vectors');
-  return { ids: ids as string[], vectors, metadata };
+  return { chunk: { ids: ids as string[], vectors, metadata }, json };
 }
 
 async function* readBody(
@@ -400,8 +414,8 @@ async function* readBody(
       if (tag.length === 0) throw truncated('before its trailer');
       if (tag[0] === TAG_TRAILER) break;
       if (tag[0] !== TAG_CHUNK) throw corrupt(`byte ${reader.offset - 1} holds an unknown record type (${tag[0]})`);
-      const chunk = await readChunk(reader, header.dimension);
-      digest?.update(chunk);
+      const { chunk, json } = await readChunk(reader, header.dimension);
+      digest?.update(chunk, json);
       count += chunk.ids.length;
       yield chunk;
     }
