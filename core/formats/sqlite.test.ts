@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TRICKY_IDS, rng, tempDir } from '../test-helpers/fixtures.js';
 import type { DatasetHeader, EntryChunk, Metadata } from '../types.js';
 import { binaryCodec } from './binary.js';
@@ -9,6 +9,7 @@ import type { EncodeSummary, StreamCodec } from './codec.js';
 import { ContentDigest } from './content-digest.js';
 import { jsonCodec } from './json.js';
 import { SQLITE_MAGIC, openSqliteFile, writeSqliteFile } from './sqlite.js';
+import { readerThreadStats, sqliteReadTuning } from './sqlite-thread.js';
 
 const SPECIAL = [-0, 1.4e-45, -1.4e-45, 1e-40, 3.4028234663852886e38, -3.4028234663852886e38, 0.1, 0].map(Math.fround);
 
@@ -389,5 +390,65 @@ describe('sqlite: damage, foreign files and failures', () => {
     }
     expect(outcomes.filter((o) => !/: (exact|refused)$/.test(o))).toEqual([]);
     expect(outcomes).toHaveLength(6);
+  });
+});
+
+describe('sqlite: reading on the reader thread', () => {
+  const dim = 12;
+  const data = makeData(300, dim, 5);
+  const saved = sqliteReadTuning.threadMinComponents;
+  // Every file goes through the thread here, however small.
+  beforeEach(() => (sqliteReadTuning.threadMinComponents = 0));
+  afterEach(() => (sqliteReadTuning.threadMinComponents = saved));
+
+  it('reads exactly what the inline reader reads, in any batch size', async () => {
+    const header = headerFor(dim, 300, { note: 'thread' });
+    const { file, summary } = await write(header, chunked(data, dim, 64));
+    const before = { ...readerThreadStats };
+    for (const batchSize of [1, 7, 300, 5000]) {
+      const back = await readAll(file, { batchSize });
+      expectSameData(back, data);
+      expect(Math.max(...back.sizes)).toBeLessThanOrEqual(batchSize);
+      expect(back.stored).toBe(summary.contentChecksum);
+      // Entries without metadata are undefined slots, never holes.
+      expect(Object.keys(back.metadata).length).toBe(300);
+    }
+    // The batches really came from the thread: 300 + 43 + 1 + 1 of them, and no fallback.
+    expect(readerThreadStats.batches - before.batches).toBe(300 + 43 + 1 + 1);
+    expect(readerThreadStats.fallbacks).toBe(before.fallbacks);
+    sqliteReadTuning.threadMinComponents = saved;
+    expectSameData(await readAll(file, { batchSize: 7 }), data);
+  });
+
+  it('reports damage with the inline reader’s codes: a changed byte, a short vector, bad metadata, a missing row', async () => {
+    const damage = async (sql: string, ...params: unknown[]): Promise<string> => {
+      const { file } = await write(headerFor(dim, 300), chunked(data, dim, 100));
+      const db = new Database(file);
+      db.prepare(sql).run(...params);
+      db.close();
+      return codeOf(() => readAll(file, { batchSize: 50 }));
+    };
+    const blob = Buffer.from(data.vectors.buffer, 17 * dim * 4, dim * 4);
+    const flipped = Buffer.from(blob);
+    flipped[3]! ^= 0x10;
+    expect(await damage('UPDATE vectors SET vector = ? WHERE rowid = 18', flipped)).toBe('CHECKSUM_MISMATCH');
+    expect(await damage('UPDATE vectors SET vector = ? WHERE rowid = 120', Buffer.alloc(dim * 4 - 4))).toBe('CORRUPT_FILE');
+    expect(await damage("UPDATE vectors SET metadata = '[1,2]' WHERE rowid = 260")).toBe('CORRUPT_FILE');
+    expect(await damage('UPDATE vectors SET metadata = 7 WHERE rowid = 2')).toBe('CORRUPT_FILE');
+    expect(await damage('UPDATE vectors SET id = ? WHERE rowid = 299', Buffer.from([0, 255]))).toBe('CORRUPT_FILE');
+    expect(await damage('DELETE FROM vectors WHERE rowid = 151')).toBe('CORRUPT_FILE');
+  });
+
+  it('stops cleanly when the reader breaks off early, and the file reads again afterwards', async () => {
+    const { file } = await write(headerFor(dim, 300), chunked(data, dim, 100));
+    const ds = openSqliteFile(file);
+    let seen = 0;
+    for await (const chunk of ds.chunks({ batchSize: 10 })) {
+      seen += chunk.ids.length;
+      if (seen >= 30) break;
+    }
+    ds.close();
+    expect(seen).toBe(30);
+    expectSameData(await readAll(file, { batchSize: 100 }), data);
   });
 });

@@ -5,6 +5,7 @@ import type { DatasetHeader, EntryChunk, Metadata, Metric } from '../types.js';
 import { METRICS } from '../types.js';
 import type { ChunkSource, EncodeSummary } from './codec.js';
 import { ContentDigest, utf8SafeMetadataJson } from './content-digest.js';
+import { ReaderThreadUnavailable, SqliteReaderThread, readerThreadStats, sqliteReadTuning, type RawRowBatch } from './sqlite-thread.js';
 
 /**
  * The sqlite format (SPEC §4): a real SQLite database with
@@ -378,6 +379,20 @@ export function openSqliteFile(path: string): SqliteDataset {
     return { ids, vectors, metadata };
   };
 
+  /** A batch read by the reader thread (ids, vectors and texts already checked there). */
+  const fromRawBatch = (raw: RawRowBatch): EntryChunk => {
+    // Dense like toChunk's: every slot set, undefined where an entry has no metadata.
+    const metadata: (Metadata | undefined)[] = new Array<Metadata | undefined>(raw.ids.length).fill(undefined);
+    for (let i = 0; i < raw.ids.length; i++) {
+      const text = raw.texts[i];
+      if (text === null || text === undefined) continue;
+      const parsed = parseObject(text);
+      if (parsed === undefined) throw new VecSnapError('CORRUPT_FILE', `The metadata of "${raw.ids[i]}" in ${path} is not a JSON object.`);
+      metadata[i] = parsed;
+    }
+    return { ids: raw.ids, vectors: raw.vectors, metadata };
+  };
+
 
   return {
     header,
@@ -385,29 +400,64 @@ export function openSqliteFile(path: string): SqliteDataset {
     async *chunks(options = {}) {
       const batch = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH));
       const digest = options.verifyChecksum === false ? undefined : new ContentDigest(dim);
-      // Keyset paging: each batch is one short statement, so nothing stays open while the consumer
-      // holds a chunk, and `break`, `page()` or `close()` in between are always safe.
-      let lastRowid: bigint | undefined;
       let read = 0;
-      for (;;) {
-        throwIfAborted(options.signal, 'Reading the SQLite file');
-        let chunk: EntryChunk;
-        try {
-          const rows = (lastRowid === undefined ? firstBatch.all(batch) : nextBatch.all(lastRowid, batch)) as Row[];
-          if (rows.length === 0) break;
-          lastRowid = rows[rows.length - 1]![0] as bigint;
-          const json = new Array<string | undefined>(rows.length);
-          chunk = toChunk(rows, 1, json);
-          read += rows.length;
-          if (read > header.count) {
-            throw new VecSnapError('CORRUPT_FILE', `${path} holds more vectors than the ${header.count} its meta table records.`);
-          }
-          digest?.update(chunk, json);
-        } catch (err) {
-          throw mapSqliteError(err, action);
+      const counted = (n: number): void => {
+        read += n;
+        if (read > header.count) {
+          throw new VecSnapError('CORRUPT_FILE', `${path} holds more vectors than the ${header.count} its meta table records.`);
         }
-        yield chunk;
-        await yieldToEventLoop();
+      };
+      let thread: SqliteReaderThread | undefined;
+      if (header.count * dim >= sqliteReadTuning.threadMinComponents) {
+        try {
+          thread = new SqliteReaderThread(path, dim, batch);
+        } catch {
+          thread = undefined; // no worker threads here: read inline
+        }
+      }
+      try {
+        while (thread) {
+          throwIfAborted(options.signal, 'Reading the SQLite file');
+          let raw: RawRowBatch | null;
+          try {
+            raw = await thread.next();
+          } catch (err) {
+            if (err instanceof ReaderThreadUnavailable && read === 0) {
+              readerThreadStats.fallbacks++;
+              thread.close();
+              thread = undefined;
+              break;
+            }
+            throw mapSqliteError(err, action);
+          }
+          if (raw === null) break;
+          const chunk = fromRawBatch(raw);
+          counted(chunk.ids.length);
+          digest?.update(chunk, raw.texts.map((t) => t ?? undefined));
+          yield chunk;
+        }
+        // Keyset paging: each batch is one short statement, so nothing stays open while the consumer
+        // holds a chunk, and `break`, `page()` or `close()` in between are always safe.
+        let lastRowid: bigint | undefined;
+        while (!thread) {
+          throwIfAborted(options.signal, 'Reading the SQLite file');
+          let chunk: EntryChunk;
+          try {
+            const rows = (lastRowid === undefined ? firstBatch.all(batch) : nextBatch.all(lastRowid, batch)) as Row[];
+            if (rows.length === 0) break;
+            lastRowid = rows[rows.length - 1]![0] as bigint;
+            const json = new Array<string | undefined>(rows.length);
+            chunk = toChunk(rows, 1, json);
+            counted(rows.length);
+            digest?.update(chunk, json);
+          } catch (err) {
+            throw mapSqliteError(err, action);
+          }
+          yield chunk;
+          await yieldToEventLoop();
+        }
+      } finally {
+        thread?.close();
       }
       throwIfAborted(options.signal, 'Reading the SQLite file');
       if (read !== header.count) {
