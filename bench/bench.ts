@@ -139,7 +139,7 @@ async function benchWorkload(count: number, dimension: number, rows: Row[]): Pro
       const target = new VectorDB({ dimension });
       const loader = new DatabasePersistence(target, { baseDir: base });
       const load = await medianOf(RUNS, () => loader.load(), async () => target.clear());
-      add('load', format, compression, load, ...readBudget(format, compression), { original: count === 100_000 ? ORIGINAL.load : undefined });
+      add('load', format, compression, load, ...readBudget(format, compression), { original: count === 100_000 ? ORIGINAL.load : undefined, builtBytes: target.stats().memoryBytes });
       target.clear();
       process.stdout.write('load ');
       const snapA = await p.createSnapshot('a');
@@ -151,7 +151,7 @@ async function benchWorkload(count: number, dimension: number, rows: Row[]): Pro
       const restoreDb = new VectorDB({ dimension });
       const rp = new DatabasePersistence(restoreDb, { baseDir: base });
       const restore = await medianOf(RUNS, () => rp.restoreSnapshot(snapA.id), async () => restoreDb.clear());
-      add('restore', format, compression, restore, ...readBudget(format, compression));
+      add('restore', format, compression, restore, ...readBudget(format, compression), { builtBytes: restoreDb.stats().memoryBytes });
       restoreDb.clear();
       process.stdout.write('snapshot verify restore ');
       if (compression === 'none') {
@@ -180,7 +180,7 @@ async function benchWorkload(count: number, dimension: number, rows: Row[]): Pro
       add('export', format, compression, exp, ...writeBudget(format, compression));
       const importDb = new VectorDB({ dimension });
       const imp = await medianOf(RUNS, () => new DatabasePersistence(importDb, { baseDir: base }).import({ path: out, clear: true }), async () => importDb.clear());
-      add('import', format, compression, imp, ...readBudget(format, compression));
+      add('import', format, compression, imp, ...readBudget(format, compression), { builtBytes: importDb.stats().memoryBytes });
       importDb.clear();
       process.stdout.write('export import');
       await p.shutdown();
