@@ -45,8 +45,8 @@ export async function measure(op: () => Promise<unknown>): Promise<Measurement> 
 }
 
 /**
- * Median by time of `runs` measurements; the stall is the worst seen. Memory is the first run's:
- * later runs reuse pages the allocator kept, which would flatter them.
+ * Median by time of `runs` measurements; the stall is the worst seen, and memory is the run that
+ * rose furthest above its own starting point (later runs may reuse pages an earlier one left).
  */
 export async function medianOf(runs: number, op: () => Promise<unknown>, before?: () => Promise<void>): Promise<Measurement> {
   const results: Measurement[] = [];
@@ -54,14 +54,14 @@ export async function medianOf(runs: number, op: () => Promise<unknown>, before?
     await before?.();
     results.push(await measure(op));
   }
-  const firstRun = results[0]!;
+  const worst = results.reduce((a, b) => (b.peakRss - b.rssBefore > a.peakRss - a.rssBefore ? b : a));
   results.sort((a, b) => a.seconds - b.seconds);
   const median = results[Math.floor(results.length / 2)]!;
   return {
     seconds: median.seconds,
-    peakRss: firstRun.peakRss,
-    rssBefore: firstRun.rssBefore,
-    rssAfter: firstRun.rssAfter,
+    peakRss: worst.peakRss,
+    rssBefore: worst.rssBefore,
+    rssAfter: worst.rssAfter,
     maxStallMs: Math.max(...results.map((r) => r.maxStallMs)),
   };
 }

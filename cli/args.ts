@@ -39,11 +39,22 @@ const COMMON = ['dir', 'json', 'quiet', 'help'];
 export function checkOptions(args: ParsedArgs, command: string, allowed: readonly string[]): void {
   for (const [key, value] of args.options) {
     if (!COMMON.includes(key) && !allowed.includes(key)) {
-      throw new ArgsError(`Unknown option --${key} for "${command}". See: vecsnap ${command} --help`);
+      throw new ArgsError(`Unknown option --${key} for "${command}". See: vecsnap ${command.split(' ')[0]} --help`);
     }
     if (value === true && !BOOLEAN.has(key)) throw new ArgsError(`--${key} needs a value.`);
+    // `--clear=false` must not mean "clear": a switch is on by being there, and takes no value.
+    if (value !== true && BOOLEAN.has(key)) throw new ArgsError(`--${key} is a switch and takes no value (got "--${key}=${value}").`);
+    const range = INTEGER_RANGES[key];
+    if (range) integerOption(args, key, range[0], range[1]);
   }
 }
+
+/** Integer options and their ranges, checked with the others before any work starts. */
+const INTEGER_RANGES: Record<string, [number, number]> = {
+  count: [1, 10_000_000],
+  dimension: [1, 65_536],
+  port: [0, 65_535],
+};
 
 export function stringOption(args: ParsedArgs, key: string): string | undefined {
   const v = args.options.get(key);

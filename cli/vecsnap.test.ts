@@ -72,9 +72,21 @@ describe('vecsnap (subprocess)', () => {
     expect(typo.err).toContain('Unknown option --compresion');
     expect(existsSync(path.join(dir, 'x.bin'))).toBe(false);
     expect(vecsnap('snapshot', 'create', 'x', '--format', '--dir', dir).err).toContain('--format needs a value');
-    const count = vecsnap('sample', '--count', '12abc', '--dir', dir);
+    const count = vecsnap('sample', '--count', '12abc', '--dir', path.join(dir, 'never'));
     expect(count.code).toBe(2);
     expect(count.err).toContain('--count must be a whole number');
+    // Refused before any work: the data folder was not even created.
+    expect(existsSync(path.join(dir, 'never'))).toBe(false);
+    // A switch with a value, or a stray word after it, must not run as "on".
+    const clearFalse = vecsnap('import', path.join(dir, 'x.bin'), '--clear=false', '--dir', dir);
+    expect(clearFalse.code).toBe(2);
+    expect(clearFalse.err).toContain('--clear is a switch');
+    const stray = vecsnap('import', path.join(dir, 'x.bin'), '--clear', 'false', '--dir', dir);
+    expect(stray.code).toBe(2);
+    expect(stray.err).toContain('Unexpected argument "false"');
+    // Options belong to their subcommand; inherited object keys are not commands.
+    expect(vecsnap('snapshot', 'delete', 'some-id', '--note', 'x', '--dir', dir).err).toContain('Unknown option --note');
+    expect(vecsnap('toString', '--dir', dir).code).toBe(2);
     const missing = vecsnap('snapshot', 'restore', 'no-such-id', '--dir', dir);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('no-such-id');

@@ -22,7 +22,7 @@ Commands:
   snapshot verify <id>              SHA-256 of the file against its metadata
   snapshot pin <id> [--off]
   compare <idA> <idB>               content diff: added, removed, changed
-  inspect <file>                    what a file holds (format, compression, count)
+  inspect <file>                    what a file holds (always verifies it) (format, compression, count)
   export <file> [--snapshot <id>] [--format F] [--compression C]
   import <file> [--clear]
   sample [--count N] [--dimension D]
@@ -61,13 +61,38 @@ Fills an empty database with clustered sample vectors and three snapshots.`,
 const OPTIONS: Record<string, readonly string[]> = {
   info: [],
   save: ['incremental'],
-  snapshot: ['note', 'tags', 'format', 'compression', 'no-safety', 'force', 'off'],
+  snapshot: [],
+  'snapshot create': ['note', 'tags', 'format', 'compression'],
+  'snapshot list': [],
+  'snapshot restore': ['no-safety'],
+  'snapshot delete': ['force'],
+  'snapshot verify': [],
+  'snapshot pin': ['off'],
   compare: [],
-  inspect: [],
+  // --verify is accepted for scripts written before inspect always verified.
+  inspect: ['verify'],
   export: ['snapshot', 'format', 'compression'],
   import: ['clear'],
   sample: ['count', 'dimension'],
   serve: ['port', 'host'],
+};
+
+/** How many words each command takes, its own name included. */
+const POSITIONALS: Record<string, number> = {
+  info: 1,
+  save: 1,
+  'snapshot create': 3,
+  'snapshot list': 2,
+  'snapshot restore': 3,
+  'snapshot delete': 3,
+  'snapshot verify': 3,
+  'snapshot pin': 3,
+  compare: 3,
+  inspect: 2,
+  export: 2,
+  import: 2,
+  sample: 1,
+  serve: 1,
 };
 
 interface Context {
@@ -273,8 +298,15 @@ async function main(argv: string[]): Promise<number> {
     return args.positionals.length === 0 && !args.options.has('help') ? EXIT.badInput : EXIT.ok;
   }
   const name = args.positionals[0]!;
-  if (!(name in OPTIONS)) throw new CliExit(EXIT.badInput, `Unknown command "${name}". See: vecsnap --help`);
-  checkOptions(args, name, OPTIONS[name]!);
+  if (!Object.hasOwn(OPTIONS, name)) throw new CliExit(EXIT.badInput, `Unknown command "${name}". See: vecsnap --help`);
+  const sub = name === 'snapshot' && args.positionals[1] !== undefined ? `snapshot ${args.positionals[1]}` : name;
+  // An unknown snapshot subcommand is reported by the command itself, with the list of them.
+  checkOptions(args, sub, OPTIONS[Object.hasOwn(OPTIONS, sub) ? sub : name]!);
+  // A stray word (`import f.bin --clear false`) is refused rather than ignored.
+  const most = POSITIONALS[sub];
+  if (most !== undefined && args.positionals.length > most) {
+    throw new CliExit(EXIT.badInput, `Unexpected argument "${args.positionals[most]}" for "${sub}". See: vecsnap ${name} --help`);
+  }
   const dir = path.resolve(stringOption(args, 'dir') ?? defaultDataDir());
   if (name === 'serve') {
     const { startServer } = await import('../server/server.js');

@@ -37,9 +37,9 @@ export async function readDatasetIntoNewDb(file: string, options: ReadDatasetOpt
   const verify = options.verifyChecksum ?? true;
   const checkFile = verify && options.expectSha256 !== undefined && options.expectSha256 !== '';
   const dataset = await openDatasetFile(file, {
-    // When the file's SHA-256 must match the one recorded at write time, that proves every byte;
-    // recomputing the content digest on top would hash the same data a second time.
-    verifyChecksum: verify && !checkFile,
+    // Both checks even when the file's SHA-256 is known: that one proves the bytes are the ones
+    // written, the content digest proves this decoder rebuilt the same ids, vectors and metadata.
+    verifyChecksum: verify,
     hashFile: checkFile,
     ...(options.signal ? { signal: options.signal } : {}),
     onBytes: (bytes, fileSize) =>

@@ -19,7 +19,7 @@ export interface SearchInput {
   dimension: number;
   metric: Metric;
   slab: Float32Array;
-  /** Euclidean norm of each slot's vector (for cosine). */
+  /** Euclidean norm of each slot's vector (for cosine); NaN where not yet computed, filled in here. */
   norms: Float64Array;
   slotIds: readonly (string | undefined)[];
   slotMeta: readonly (Metadata | undefined)[];
@@ -55,7 +55,16 @@ export function exactSearch(input: SearchInput): SearchResult[] {
       let s = 0;
       for (let j = 0; j < dim; j++) s += slab[base + j]! * q[j]!;
       if (metric === 'cosine') {
-        const denom = norms[slot]! * qNorm;
+        let norm = norms[slot]!;
+        // NaN: not computed yet (inserts leave it for the first cosine search, see VectorDB.put).
+        // Per slot and here, not up front: a filter may change entries during the scan.
+        if (norm !== norm) {
+          norm = 0;
+          for (let j = 0; j < dim; j++) norm += slab[base + j]! * slab[base + j]!;
+          norm = Math.sqrt(norm);
+          norms[slot] = norm;
+        }
+        const denom = norm * qNorm;
         s = denom === 0 ? 0 : s / denom;
       }
       bad = -s;

@@ -2210,3 +2210,30 @@ describe('insertChunk bulk path and lazy norms', () => {
     expect(db.hasChanges()).toBe(true);
   });
 });
+
+describe('lazy norms and filters that write', () => {
+  it('a filter that re-inserts entries mid-scan never yields NaN scores or a wrong order', () => {
+    const db = new VectorDB({ dimension: 2 });
+    db.insertBatch([
+      { id: 'a', vector: [1, 0] },
+      { id: 'b', vector: [0, 1] },
+      { id: 'c', vector: [1, 1] },
+    ]);
+    db.search({ vector: [1, 0], k: 3 }); // norms computed once
+    const hits = db.search({
+      vector: [1, 0],
+      k: 3,
+      filter: (_m, id) => {
+        // Rewrites 'a' (same vector) and 'c' (now parallel to the query) while the scan runs.
+        if (id === 'a') db.insert({ id: 'a', vector: [2, 0] });
+        if (id === 'b') db.insert({ id: 'c', vector: [3, 0] });
+        return true;
+      },
+    });
+    expect(hits.every((h) => Number.isFinite(h.score))).toBe(true);
+    expect(hits.map((h) => h.id)).toEqual(['a', 'c', 'b']);
+    expect(hits[0]!.score).toBeCloseTo(1, 12);
+    expect(hits[1]!.score).toBeCloseTo(1, 12);
+    expect(hits[2]!.score).toBeCloseTo(0, 12);
+  });
+});

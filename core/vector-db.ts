@@ -273,7 +273,6 @@ export class VectorDB {
   }
 
   private scan(q: Float32Array, k: number, filter: SearchQuery['filter']): SearchResult[] {
-    if (this.metricName === 'cosine') this.ensureNorms();
     return exactSearch({
       query: q,
       k,
@@ -489,6 +488,8 @@ export class VectorDB {
     }
     const dim = this.dim;
     this.slab.set(source.subarray(offset, offset + dim), slot * dim);
+    // Computed by the first cosine search that reaches this slot: a load of 100k × 384 would
+    // otherwise spend ~40 ms on norms whether anyone searches or not.
     this.norms[slot] = NaN;
     this.metaBytes += metaBytes - this.slotMetaBytes[slot]!;
     this.slotMetaBytes[slot] = metaBytes;
@@ -500,19 +501,6 @@ export class VectorDB {
     }
   }
 
-  /**
-   * Norms are computed when cosine search first needs them, not on insert: a load of 100k × 384
-   * would otherwise spend ~40 ms on them whether anyone searches or not. NaN marks "not yet".
-   */
-  private ensureNorms(): void {
-    const { slab, norms, dim } = this;
-    for (let slot = 0; slot < this.used; slot++) {
-      if (!Number.isNaN(norms[slot]!)) continue;
-      let norm = 0;
-      for (let j = slot * dim, end = j + dim; j < end; j++) norm += slab[j]! * slab[j]!;
-      norms[slot] = Math.sqrt(norm);
-    }
-  }
 
   private collapseChangeLogIfLarge(): void {
     const size = this.changes.size;

@@ -152,12 +152,23 @@ function byteCounter(onBytes: ((bytes: number, total: number) => void) | undefin
   const stream = new Transform({
     transform(chunk: Buffer, _enc, done) {
       n += chunk.length;
-      hasher?.update(chunk);
+      try {
+        hasher?.update(chunk);
+      } catch (err) {
+        // A throw out of transform() would escape the pipeline as an uncaught exception.
+        done(err as Error);
+        return;
+      }
       onBytes?.(n, total);
       done(null, chunk);
     },
     flush(done) {
-      digest = hasher?.digest();
+      try {
+        digest = hasher?.digest();
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
       done();
     },
   });

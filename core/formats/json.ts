@@ -39,6 +39,8 @@ const FORMAT_NAME = 'vecsnap-json';
 const FORMAT_VERSION = 1;
 const OUT_BYTES = 1 << 20;
 const ENTRIES_PER_CHUNK = 2048;
+/** Text staged for the parser thread per chunk, at most (plus one entry). */
+const STAGE_MAX_BYTES = 256 * 1024 * 1024;
 /** Longest text writeFloat32Array produces per value, comma included. */
 const MAX_FLOAT_BYTES = 25;
 
@@ -482,7 +484,9 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
     let vectors = staged ? null : new Float32Array(ENTRIES_PER_CHUNK * dim);
     const ids: string[] = staged ? staged.ids : [];
     const metadata: (Metadata | undefined)[] = staged ? staged.metadata : [];
-    while (ids.length < ENTRIES_PER_CHUNK && !arrayDone) {
+    // A staged chunk also ends at STAGE_MAX_BYTES of text: entry offsets are 32-bit, and 2048
+    // entries of 65,536 numbers would pass 2 GiB.
+    while (ids.length < ENTRIES_PER_CHUNK && !arrayDone && !(staged && staged.length >= STAGE_MAX_BYTES)) {
       const buf = r.buf;
       const i = skipWs(buf, r.pos);
       r.pos = i;

@@ -59,7 +59,13 @@ export function hashingStage(onBytes?: (bytes: number) => void): {
   let digest: string | undefined;
   const stage = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
+      try {
+        hash.update(chunk);
+      } catch (err) {
+        // A throw out of transform() would escape the pipeline as an uncaught exception.
+        done(err as Error);
+        return;
+      }
       bytes += chunk.length;
       onBytes?.(bytes);
       done(null, chunk);

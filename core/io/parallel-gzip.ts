@@ -12,8 +12,18 @@ export const GZIP_BLOCK_BYTES = 4 * 1024 * 1024;
 export interface ParallelGzipOptions {
   level?: number;
   blockBytes?: number;
-  /** Members compressed at once; defaults to the machine's cores (at least 2). */
+  /** Members compressed at once; see defaultConcurrency. */
   concurrency?: number;
+}
+
+/**
+ * The machine's cores, at least 2 and at most libuv's thread pool (4 unless UV_THREADPOOL_SIZE says
+ * otherwise): each member in flight holds ~8 MiB, and members beyond the pool would only queue in
+ * front of the file reads and writes that share it.
+ */
+function defaultConcurrency(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(2, Math.min(os.availableParallelism(), pool - 1 > 1 ? pool - 1 : 2));
 }
 
 /**
@@ -37,7 +47,7 @@ export class ParallelGzip extends Transform {
     super();
     this.level = options.level ?? zlib.constants.Z_DEFAULT_COMPRESSION;
     this.blockBytes = options.blockBytes ?? GZIP_BLOCK_BYTES;
-    this.concurrency = Math.max(2, options.concurrency ?? os.availableParallelism());
+    this.concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
     this.block = Buffer.allocUnsafe(this.blockBytes);
   }
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createStreamSha256 } from './sha256-thread.js';
+import { crashHashThreadForTest, createStreamSha256, hashThreadState } from './sha256-thread.js';
 
 const SLOT = 4 * 1024 * 1024;
 const reference = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -54,5 +54,43 @@ describe('createStreamSha256', () => {
     const h = createStreamSha256();
     h.update(bytes);
     expect(h.digest()).toBe(reference(bytes));
+  });
+});
+
+describe('createStreamSha256: memory and failures', () => {
+  it('reuses its staging lanes: a hundred long streams in a row allocate one', () => {
+    const bytes = randomBytes(2 * SLOT + 99);
+    const before = hashThreadState().lanes;
+    for (let i = 0; i < 100; i++) {
+      const h = createStreamSha256();
+      h.update(bytes);
+      expect(h.digest()).toBe(reference(bytes));
+    }
+    expect(hashThreadState().lanes - before).toBeLessThanOrEqual(1);
+  });
+
+  it('refuses an update after the digest was read', () => {
+    const h = createStreamSha256();
+    h.update(randomBytes(10));
+    h.digest();
+    expect(() => h.update(randomBytes(10))).toThrow(expect.objectContaining({ code: 'IO_ERROR' }));
+  });
+
+  // Last in this file: the crashed thread is not replaced, later hashes run inline.
+  it('a crashed hashing thread fails the stream in progress within a poll, with IO_ERROR, and later streams hash inline', () => {
+    const h = createStreamSha256();
+    h.update(randomBytes(SLOT + 1)); // one slot handed to the thread
+    expect(hashThreadState().running).toBe(true);
+    crashHashThreadForTest();
+    const started = performance.now();
+    expect(() => {
+      h.update(randomBytes(3 * SLOT));
+      h.digest();
+    }).toThrow(expect.objectContaining({ code: 'IO_ERROR' }));
+    expect(performance.now() - started).toBeLessThan(2_000);
+    const bytes = randomBytes(3 * SLOT + 1);
+    const after = createStreamSha256();
+    after.update(bytes);
+    expect(after.digest()).toBe(reference(bytes));
   });
 });

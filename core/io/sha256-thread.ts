@@ -5,8 +5,8 @@ import { VecSnapError } from '../errors.js';
 /**
  * SHA-256 on a second thread. A save or load of 100k × 384 hashes 150 MB once or twice, about
  * 75 ms each on this thread; on a worker the hashing overlaps encoding and decoding, and the event
- * loop stays free. Data reaches the worker through a small ring of shared staging slots: one
- * memcpy per byte (~20× cheaper than hashing it) and no allocation per update.
+ * loop stays free. Data reaches the worker through shared staging slots: one memcpy per byte
+ * (~20× cheaper than hashing it) and no allocation per update.
  */
 export interface Sha256 {
   update(data: Uint8Array): void;
@@ -16,101 +16,189 @@ export interface Sha256 {
 
 const SLOT_BYTES = 4 * 1024 * 1024;
 const SLOTS = 3;
-/** A worker that has not answered in this long is gone (its process is being torn down). */
-const WAIT_MS = 30_000;
+/**
+ * A legitimate wait is the hashing of at most SLOTS slots (~10 ms). A worker that does not answer
+ * for this long is gone without having said so (killed, out of memory); its events cannot reach
+ * a thread blocked in Atomics.wait, so the wait itself gives up.
+ */
+const WAIT_MS = 10_000;
 
+/**
+ * The worker. Any exception sets the shared "dead" flag before the thread ends, so a main thread
+ * blocked in Atomics.wait learns of it within one 100 ms poll instead of waiting for events it
+ * cannot receive while blocked. Unknown ids are ignored: one bad message must not end the thread
+ * that every other hash uses.
+ */
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
+const control = new Int32Array(workerData.control);
+const lanes = [];
 const hashes = new Map();
-parentPort.on('message', (m) => {
-  if (m.op === 'open') {
-    hashes.set(m.id, { hash: createHash('sha256'), data: new Uint8Array(m.sab), state: new Int32Array(m.state) });
+function handle(m) {
+  if (m.op === 'lane') {
+    lanes[m.index] = { data: new Uint8Array(m.sab), state: new Int32Array(m.state) };
+  } else if (m.op === 'open') {
+    hashes.set(m.id, { hash: createHash('sha256'), lane: lanes[m.lane] });
   } else if (m.op === 'update') {
     const h = hashes.get(m.id);
-    h.hash.update(h.data.subarray(m.slot * ${SLOT_BYTES}, m.slot * ${SLOT_BYTES} + m.length));
-    Atomics.store(h.state, m.slot, 0);
-    Atomics.notify(h.state, m.slot);
+    const lane = h ? h.lane : lanes[m.lane];
+    if (h) h.hash.update(lane.data.subarray(m.slot * ${SLOT_BYTES}, m.slot * ${SLOT_BYTES} + m.length));
+    Atomics.store(lane.state, m.slot, 0);
+    Atomics.notify(lane.state, m.slot);
   } else if (m.op === 'digest') {
     const h = hashes.get(m.id);
     hashes.delete(m.id);
-    const hex = h.hash.digest('hex');
+    const hex = h ? h.hash.digest('hex') : '';
     const out = new Uint8Array(m.result, 4);
-    for (let i = 0; i < 64; i++) out[i] = hex.charCodeAt(i);
+    for (let i = 0; i < hex.length; i++) out[i] = hex.charCodeAt(i);
     const flag = new Int32Array(m.result, 0, 1);
-    Atomics.store(flag, 0, 1);
+    Atomics.store(flag, 0, hex.length === 64 ? 1 : 2);
     Atomics.notify(flag, 0);
   } else if (m.op === 'drop') {
     hashes.delete(m.id);
   }
+}
+parentPort.on('message', (m) => {
+  try {
+    handle(m);
+  } catch (err) {
+    Atomics.store(control, 0, 1);
+    throw err;
+  }
 });
 `;
 
-let worker: Worker | undefined;
-let workerBroken = false;
-let nextId = 1;
+/** Staging memory, shared with the worker once and reused by one hash after another. */
+interface Lane {
+  index: number;
+  data: Uint8Array;
+  sab: SharedArrayBuffer;
+  /** Per slot: 1 while the worker owns it. */
+  state: Int32Array;
+  /** The worker this lane was announced to. */
+  announced?: Worker;
+}
 
-function hashWorker(): Worker | undefined {
+interface HashThread {
+  worker: Worker;
+  /** [0] = 1 once the worker has failed. */
+  control: Int32Array;
+}
+
+let thread: HashThread | undefined;
+let threadBroken = false;
+let nextId = 1;
+const lanes: Lane[] = [];
+const freeLanes: Lane[] = [];
+
+function hashThread(): HashThread | undefined {
   // VECSNAP_HASH_THREAD=0 hashes inline: for comparing the two in a benchmark, or a host without threads.
-  if (workerBroken || process.env.VECSNAP_HASH_THREAD === '0') return undefined;
-  if (!worker) {
+  if (thread && Atomics.load(thread.control, 0) === 1) {
+    // Failed, and its exit event has not been delivered yet: retire it now.
+    threadBroken = true;
+    thread = undefined;
+  }
+  if (threadBroken || process.env.VECSNAP_HASH_THREAD === '0') return undefined;
+  if (!thread) {
+    const control = new Int32Array(new SharedArrayBuffer(4));
+    let worker: Worker;
     try {
-      worker = new Worker(WORKER_SOURCE, { eval: true });
+      worker = new Worker(WORKER_SOURCE, { eval: true, name: 'vecsnap-sha256', workerData: { control: control.buffer } });
     } catch {
-      workerBroken = true;
+      threadBroken = true;
       return undefined;
     }
     // Idle between jobs: it must not keep a CLI process alive.
     worker.unref();
     const retire = (): void => {
-      workerBroken = true;
-      worker = undefined;
+      threadBroken = true;
+      Atomics.store(control, 0, 1);
+      if (thread?.worker === worker) thread = undefined;
     };
     worker.on('error', retire);
     worker.on('exit', retire);
+    thread = { worker, control };
   }
-  return worker;
+  return thread;
 }
 
-function waitFor(state: Int32Array, index: number, busy: number): void {
-  const deadline = Date.now() + WAIT_MS;
-  while (Atomics.load(state, index) === busy) {
-    if (workerBroken || Date.now() > deadline) {
-      throw new VecSnapError('IO_ERROR', 'The hashing thread stopped before it finished; the operation was not completed.');
-    }
-    Atomics.wait(state, index, busy, 100);
-  }
+function takeLane(): Lane {
+  const lane = freeLanes.pop();
+  if (lane) return lane;
+  const sab = new SharedArrayBuffer(SLOT_BYTES * SLOTS);
+  const created: Lane = { index: lanes.length, data: new Uint8Array(sab), sab, state: new Int32Array(new SharedArrayBuffer(4 * SLOTS)) };
+  lanes.push(created);
+  return created;
 }
 
-/** Hashes that were dropped unfinished (an aborted save): the worker forgets their state. */
-const abandoned = new FinalizationRegistry<number>((id) => worker?.postMessage({ op: 'drop', id }));
+function stopped(): VecSnapError {
+  return new VecSnapError('IO_ERROR', 'The hashing thread stopped before it finished; the operation was not completed.');
+}
+
+/** Blocks until `view[index]` is no longer `busy`: the worker has done what it was given. */
+function waitFor(view: Int32Array, index: number, busy: number, control: Int32Array | undefined): void {
+  const deadline = performance.now() + WAIT_MS;
+  while (Atomics.load(view, index) === busy) {
+    if ((control && Atomics.load(control, 0) === 1) || performance.now() > deadline) throw stopped();
+    Atomics.wait(view, index, busy, 100);
+  }
+}
 
 /**
- * Bytes are staged in shared slots. Until the first slot fills, nothing involves the worker: a
+ * Waits until a lane's slot may be written. Only a live worker can still be reading it (for a
+ * hash that was abandoned mid-stream); a failed one never will, so its marks are stale.
+ */
+function waitForSlot(lane: Lane, slot: number): void {
+  const deadline = performance.now() + WAIT_MS;
+  while (Atomics.load(lane.state, slot) === 1) {
+    const t = lane.announced && thread?.worker === lane.announced ? thread : undefined;
+    if (!t || Atomics.load(t.control, 0) === 1) {
+      Atomics.store(lane.state, slot, 0);
+      return;
+    }
+    if (performance.now() > deadline) throw stopped();
+    Atomics.wait(lane.state, slot, 1, 100);
+  }
+}
+
+/** Hashes dropped unfinished (an aborted save): the worker forgets them, their lane is reused. */
+const abandoned = new FinalizationRegistry<{ id: number; lane: Lane; worker: Worker | undefined }>(({ id, lane, worker }) => {
+  worker?.postMessage({ op: 'drop', id });
+  freeLanes.push(lane);
+});
+
+/**
+ * Bytes are staged in a lane's slots. Until the first slot fills, nothing involves the worker: a
  * small stream is hashed inline at digest(), so tiny saves never pay for a thread round trip.
  */
 class StreamSha256 implements Sha256 {
   private readonly id = nextId++;
-  private readonly sab = new SharedArrayBuffer(SLOT_BYTES * SLOTS);
-  private readonly data = new Uint8Array(this.sab);
-  /** Per slot: 1 while the worker owns it. */
-  private readonly state = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
+  private lane: Lane | undefined;
   private slot = 0;
   private filled = 0;
   private finished = false;
-  private thread: Worker | undefined;
+  private thread: HashThread | undefined;
   /** Set when no worker can run: everything is hashed here. */
   private inline: Hash | undefined;
 
   update(data: Uint8Array): void {
+    if (this.finished) throw new VecSnapError('IO_ERROR', 'A checksum was updated after it was read.');
     if (this.inline) {
       this.inline.update(data);
       return;
     }
+    if (!this.lane) {
+      this.lane = takeLane();
+      abandoned.register(this, { id: this.id, lane: this.lane, worker: undefined }, this);
+    }
     let offset = 0;
     while (offset < data.length) {
+      const lane: Lane = this.lane;
+      // A reused lane's slot may still be queued from a hash that was abandoned mid-stream.
+      if (this.filled === 0) waitForSlot(lane, this.slot);
       const n = Math.min(data.length - offset, SLOT_BYTES - this.filled);
-      this.data.set(data.subarray(offset, offset + n), this.slot * SLOT_BYTES + this.filled);
+      lane.data.set(data.subarray(offset, offset + n), this.slot * SLOT_BYTES + this.filled);
       this.filled += n;
       offset += n;
       if (this.filled === SLOT_BYTES) {
@@ -126,39 +214,71 @@ class StreamSha256 implements Sha256 {
   }
 
   private send(): void {
+    const lane = this.lane!;
     if (!this.thread) {
-      this.thread = hashWorker();
-      if (!this.thread) {
-        this.inline = createHash('sha256').update(this.data.subarray(this.slot * SLOT_BYTES, this.slot * SLOT_BYTES + this.filled));
+      const t = hashThread();
+      if (!t) {
+        this.inline = createHash('sha256').update(lane.data.subarray(this.slot * SLOT_BYTES, this.slot * SLOT_BYTES + this.filled));
         this.filled = 0;
+        this.releaseLane();
         return;
       }
-      this.thread.postMessage({ op: 'open', id: this.id, sab: this.sab, state: this.state.buffer });
-      abandoned.register(this, this.id, this);
+      this.thread = t;
+      if (lane.announced !== t.worker) {
+        t.worker.postMessage({ op: 'lane', index: lane.index, sab: lane.sab, state: lane.state.buffer });
+        lane.announced = t.worker;
+      }
+      t.worker.postMessage({ op: 'open', id: this.id, lane: lane.index });
+      abandoned.unregister(this);
+      abandoned.register(this, { id: this.id, lane, worker: t.worker }, this);
     }
-    Atomics.store(this.state, this.slot, 1);
-    this.thread.postMessage({ op: 'update', id: this.id, slot: this.slot, length: this.filled });
+    if (Atomics.load(this.thread.control, 0) === 1) throw stopped();
+    Atomics.store(lane.state, this.slot, 1);
+    this.thread.worker.postMessage({ op: 'update', id: this.id, lane: lane.index, slot: this.slot, length: this.filled });
     this.slot = (this.slot + 1) % SLOTS;
     this.filled = 0;
-    // Backpressure: the next slot is free once the worker has hashed what it held.
-    waitFor(this.state, this.slot, 1);
+  }
+
+  private releaseLane(): void {
+    if (!this.lane) return;
+    abandoned.unregister(this);
+    freeLanes.push(this.lane);
+    this.lane = undefined;
   }
 
   digest(): string {
     if (this.finished) throw new VecSnapError('IO_ERROR', 'A checksum was read twice.');
     this.finished = true;
     if (this.inline) return this.inline.digest('hex');
-    if (!this.thread) {
-      return createHash('sha256').update(this.data.subarray(this.slot * SLOT_BYTES, this.slot * SLOT_BYTES + this.filled)).digest('hex');
+    const lane = this.lane;
+    if (!lane) return createHash('sha256').digest('hex');
+    try {
+      if (!this.thread) {
+        // Never filled a slot: a small stream, hashed right here.
+        return createHash('sha256').update(lane.data.subarray(this.slot * SLOT_BYTES, this.slot * SLOT_BYTES + this.filled)).digest('hex');
+      }
+      if (this.filled > 0) this.send();
+      const result = new SharedArrayBuffer(4 + 64);
+      const flag = new Int32Array(result, 0, 1);
+      this.thread.worker.postMessage({ op: 'digest', id: this.id, result });
+      // The digest is answered after every queued update, so the lane is idle once it arrives.
+      waitFor(flag, 0, 0, this.thread.control);
+      if (Atomics.load(flag, 0) !== 1) throw stopped();
+      return Buffer.from(new Uint8Array(result, 4, 64)).toString('latin1');
+    } finally {
+      this.releaseLane();
     }
-    abandoned.unregister(this);
-    if (this.filled > 0) this.send();
-    const result = new SharedArrayBuffer(4 + 64);
-    const flag = new Int32Array(result, 0, 1);
-    this.thread.postMessage({ op: 'digest', id: this.id, result });
-    waitFor(flag, 0, 0);
-    return Buffer.from(new Uint8Array(result, 4, 64)).toString('latin1');
   }
+}
+
+/** For tests and diagnostics: staging lanes allocated so far, and whether a thread is running. */
+export function hashThreadState(): { lanes: number; freeLanes: number; running: boolean; broken: boolean } {
+  return { lanes: lanes.length, freeLanes: freeLanes.length, running: thread !== undefined, broken: threadBroken };
+}
+
+/** For tests: sends the worker a message it cannot handle, which ends it as a crash would. */
+export function crashHashThreadForTest(): void {
+  thread?.worker.postMessage({ op: 'update', id: -1, lane: -1, slot: 0, length: 0 });
 }
 
 /** A SHA-256 for a stream of bytes of any length: long streams are hashed on a second thread. */
