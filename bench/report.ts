@@ -32,6 +32,12 @@ const MiB = 2 ** 20;
 
 /** SPEC §7: peak memory ≤ the database's own size + 128 MiB. */
 const MEMORY_HEADROOM_MIB = 128;
+/**
+ * SPEC §7 sets the memory target for save and load; these are the saves and loads under other
+ * names. Compare holds one whole snapshot (vectors, ids, metadata text) by design, and verify
+ * streams; their peaks are shown without a verdict.
+ */
+const MEMORY_TARGETED = new Set(['save', 'load', 'snapshot create', 'restore', 'export', 'import', 'incremental']);
 
 /**
  * Peak RSS above where the process stood before the operation, less what the operation is meant
@@ -47,7 +53,7 @@ export function verdict(r: Row): string {
   const ratio = r.seconds / r.limitSeconds;
   const missed: string[] = [];
   if (r.absoluteTarget !== undefined ? r.seconds >= r.absoluteTarget : ratio > r.target) missed.push('time');
-  if (peakOverDbMiB(r) > MEMORY_HEADROOM_MIB) missed.push('memory');
+  if (MEMORY_TARGETED.has(r.operation.replace(/ \d+%$/, '')) && peakOverDbMiB(r) > MEMORY_HEADROOM_MIB) missed.push('memory');
   if (r.stallLimitMs !== undefined && r.maxStallMs > r.stallLimitMs) missed.push('stall');
   return missed.length === 0 ? 'met' : `MISSED (${missed.join(', ')})`;
 }
@@ -118,9 +124,13 @@ machine physically does with the same bytes, measured in the same run:
 
 "peak RSS over DB" is the highest resident memory during the operation above what the process held
 before it, less the size of the database a load builds (VectorDB's own estimate); the target is
-128 MiB. The process keeps pages it freed earlier and reuses them, so this is a lower bound. "max stall" is the event loop's longest pause; over 100 ms misses on the 100k
-workload. A row is "met" only when time, memory and stall all are. MB/s is counted over the raw
-float32 bytes. "vs JSON.stringify" compares with \`JSON.stringify\` + \`fs.writeFile\` of the
+128 MiB for saves and loads (save, snapshot create, export, incremental; load, restore, import).
+Compare holds one whole snapshot in memory by design and has no memory target. The process keeps
+pages it freed earlier and reuses them, so these figures are lower bounds. "max stall" is the
+event loop's longest pause; over 100 ms misses on the 100k workload (SPEC §7 sets no stall target
+at 1M). A row is "met" only when time, memory and stall all are. MB/s is counted over the raw
+float32 bytes. Compare's target is SPEC's 2 s for two 100k snapshots, scaled by entry count
+elsewhere. "vs JSON.stringify" compares with \`JSON.stringify\` + \`fs.writeFile\` of the
 same vectors, what a user would write by hand.
 
 Machine: ${JSON.stringify(machine)}

@@ -435,6 +435,9 @@ export function openSqliteFile(path: string): SqliteDataset {
           counted(chunk.ids.length);
           digest?.update(chunk, raw.texts.map((t) => t ?? undefined));
           yield chunk;
+          // The next batch has usually arrived already, and awaiting a settled promise does not
+          // let the event loop run: without this a consumer would take many batches in one turn.
+          await yieldToEventLoop();
         }
         // Keyset paging: each batch is one short statement, so nothing stays open while the consumer
         // holds a chunk, and `break`, `page()` or `close()` in between are always safe.
