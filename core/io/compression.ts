@@ -1,4 +1,4 @@
-import type { Transform } from 'node:stream';
+import type { Transform, TransformOptions } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Compression } from '../types.js';
 import { ParallelGzip } from './parallel-gzip.js';
@@ -14,14 +14,20 @@ export function createCompressor(compression: Compression, sizeHint?: number): T
       return null;
     case 'gzip':
       return new ParallelGzip();
-    case 'brotli':
-      return zlib.createBrotliCompress({
+    case 'brotli': {
+      const options: zlib.BrotliOptions & TransformOptions = {
         chunkSize: 256 * 1024,
+        // Room for the encoder's next piece while brotli works on this one: with the default
+        // 16 KiB, the pipeline stops pulling from the encoder until brotli drains, so the two
+        // took turns instead of running side by side.
+        writableHighWaterMark: 4 * 1024 * 1024,
         params: {
           [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
           ...(sizeHint ? { [zlib.constants.BROTLI_PARAM_SIZE_HINT]: Math.min(sizeHint, 2 ** 30) } : {}),
         },
-      });
+      };
+      return zlib.createBrotliCompress(options);
+    }
   }
 }
 
