@@ -8,7 +8,14 @@ import { medianOf } from './measure.js';
 export interface MachineLimits {
   /** Bytes per second. */
   writeFsync: number;
+  /**
+   * Reading the file into memory of its own (fs.readFile): the bytes land in fresh pages, as a
+   * load's must, so first-touch page faults count — on some virtual machines they cost more than
+   * the read.
+   */
   read: number;
+  /** Reading through one reused 4 MiB buffer: the page cache's copy speed, shown for reference. */
+  readCached?: number;
   sha256: number;
   gzip: number;
   brotli: number;
@@ -71,6 +78,9 @@ export async function measureLimits(dir: string, vectors: Float32Array, runs: nu
     await handle.close();
   });
   const read = await medianOf(runs, async () => {
+    if ((await fs.readFile(file)).length !== bytes.length) throw new Error('short read');
+  });
+  const readCached = await medianOf(runs, async () => {
     const handle = await fs.open(file, 'r');
     const buf = Buffer.allocUnsafe(1 << 22);
     while ((await handle.read(buf, 0, buf.length)).bytesRead > 0);
@@ -85,6 +95,7 @@ export async function measureLimits(dir: string, vectors: Float32Array, runs: nu
   return {
     writeFsync: bytes.length / write.seconds,
     read: bytes.length / read.seconds,
+    readCached: bytes.length / readCached.seconds,
     sha256: bytes.length / sha.seconds,
     gzip: sample.length / gz.seconds,
     brotli: sample.length / br.seconds,

@@ -41,6 +41,8 @@ export async function readDatasetIntoNewDb(file: string, options: ReadDatasetOpt
     // written, the content digest proves this decoder rebuilt the same ids, vectors and metadata.
     verifyChecksum: verify,
     hashFile: checkFile,
+    // insertChunk copies each block into the slab before the next is read.
+    reuseVectors: true,
     ...(options.signal ? { signal: options.signal } : {}),
     onBytes: (bytes, fileSize) =>
       options.progress?.update({

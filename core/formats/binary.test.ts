@@ -215,6 +215,29 @@ describe('binaryCodec round trips', () => {
     }
   });
 
+
+  it('refills one vector array per size when the consumer copies each block (reuseVectors), and the data stays exact', async () => {
+    // 3 × 5461 full records of 8 MiB and a shorter last one.
+    const count = 3 * 5461 + 100;
+    const chunks = makeChunks(count, 384, count, 21);
+    const { file, summary } = await encode(headerFor(384, count), chunks);
+    const dataset = await binaryCodec.decode(feed(file, { max: 1 << 20, seed: 5 }), { reuseVectors: true });
+    const arrays: Float32Array[] = [];
+    const copies: Buffer[] = [];
+    for await (const chunk of dataset.chunks) {
+      arrays.push(chunk.vectors);
+      copies.push(Buffer.from(bytes(chunk.vectors)));
+    }
+    expect(arrays.map((a) => a.length / 384)).toEqual([5461, 5461, 5461, 100]);
+    expect(arrays[1]).toBe(arrays[0]);
+    expect(arrays[2]).toBe(arrays[0]);
+    expect(arrays[3]).not.toBe(arrays[0]);
+    expect(Buffer.concat(copies).equals(flat(chunks).vectors)).toBe(true);
+    expect(dataset.storedChecksum()).toBe(summary.contentChecksum);
+    // Without the option every block owns its array (callers may keep them).
+    const plain = await decode(file);
+    expect(new Set(plain.list.map((c) => c.vectors)).size).toBe(4);
+  });
   it('returns the header before reading the body', async () => {
     const { file } = await encode(headerFor(64, 2000, { name: 'snap' }), makeChunks(2000, 64));
     let pulled = 0;

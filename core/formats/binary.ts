@@ -371,7 +371,7 @@ interface ReadChunk {
   json: (string | undefined)[];
 }
 
-async function readChunk(reader: ByteReader, dimension: number): Promise<ReadChunk> {
+async function readChunk(reader: ByteReader, dimension: number, spare?: Float32Array): Promise<ReadChunk> {
   const nBytes = await reader.read(4);
   if (nBytes.length < 4) throw truncated('inside a block of entries');
   const n = nBytes.readUInt32LE(0);
@@ -393,8 +393,9 @@ async function readChunk(reader: ByteReader, dimension: number): Promise<ReadChu
     // Stored text is what the writer hashed; a map (older files) is serialised for the digest.
     json[i] = m === null ? undefined : typeof wire === 'string' ? wire : jsonOrUndefined(m as Metadata);
   }
-  // A fresh, aligned Float32Array filled straight from the input: one copy, never a view of it.
-  const vectors = new Float32Array(n * dimension);
+  // An aligned Float32Array filled straight from the input: one copy, never a view of it. Fresh
+  // unless the caller lent the previous block's array back (DecodeOptions.reuseVectors).
+  const vectors = spare?.length === n * dimension ? spare : new Float32Array(n * dimension);
   if (!(await reader.readInto(new Uint8Array(vectors.buffer)))) throw truncated('inside a block of vectors');
   return { chunk: { ids: ids as string[], vectors, metadata }, json };
 }
@@ -407,6 +408,7 @@ async function* readBody(
 ): AsyncGenerator<EntryChunk> {
   const digest = (options.verifyChecksum ?? true) ? new ContentDigest(header.dimension) : undefined;
   let count = 0;
+  let spare: Float32Array | undefined;
   try {
     for (;;) {
       throwIfAborted(options.signal, READING);
@@ -414,10 +416,11 @@ async function* readBody(
       if (tag.length === 0) throw truncated('before its trailer');
       if (tag[0] === TAG_TRAILER) break;
       if (tag[0] !== TAG_CHUNK) throw corrupt(`byte ${reader.offset - 1} holds an unknown record type (${tag[0]})`);
-      const { chunk, json } = await readChunk(reader, header.dimension);
+      const { chunk, json } = await readChunk(reader, header.dimension, spare);
       digest?.update(chunk, json);
       count += chunk.ids.length;
       yield chunk;
+      if (options.reuseVectors) spare = chunk.vectors;
     }
     const trailer = await readRecord(reader, 'inside its trailer', 'trailer');
     if (!isRecord(trailer) || typeof trailer.count !== 'number' || typeof trailer.contentChecksum !== 'string') {

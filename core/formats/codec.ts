@@ -22,6 +22,13 @@ export interface DecodeOptions {
   /** Recompute the content digest and compare it with the stored one (default true). */
   verifyChecksum?: boolean;
   signal?: AbortSignal;
+  /**
+   * The caller is done with a chunk's `vectors` once it asks for the next chunk (it copies them),
+   * so a decoder may refill the same array: one block of fresh memory per read instead of one per
+   * block. A load otherwise touches every vector byte in new pages twice, and first-touch page
+   * faults cost as much as the read itself on some virtual machines.
+   */
+  reuseVectors?: boolean;
 }
 
 export interface DecodedDataset {

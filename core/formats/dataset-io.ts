@@ -121,6 +121,8 @@ export interface OpenDatasetOptions {
   detected?: { format: Format; compression: Compression };
   /** Also compute the SHA-256 of the stored bytes while reading (see `fileSha256`). */
   hashFile?: boolean;
+  /** See DecodeOptions.reuseVectors. */
+  reuseVectors?: boolean;
 }
 
 export interface OpenedDataset {
@@ -211,6 +213,7 @@ export async function openDatasetFile(file: string, options: OpenDatasetOptions 
     const decoded = await streamCodec(format).decode(last as AsyncIterable<Buffer>, {
       verifyChecksum,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.reuseVectors ? { reuseVectors: true } : {}),
     });
     return {
       file,
