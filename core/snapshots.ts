@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VecSnapError, throwIfAborted } from './errors.js';
-import { compareDatasetFiles, type ContentDiff } from './compare.js';
+import { compareDatasetFiles, emptyContentDiff, type ContentDiff } from './compare.js';
 import { openDatasetFile, writeDatasetFile } from './formats/dataset-io.js';
 import { writeAtomic } from './io/atomic-write.js';
 import { detectFile, extensionFor } from './formats/detect.js';
@@ -352,15 +352,7 @@ export class SnapshotManager {
     };
     if (options.content === false) return result;
     if (sameContent) {
-      result.diff = {
-        added: 0,
-        removed: 0,
-        changed: 0,
-        unchanged: a.meta.vectorCount,
-        vectorsChanged: 0,
-        metadataChanged: 0,
-        samples: { added: [], removed: [], changed: [] },
-      };
+      result.diff = emptyContentDiff(a.meta.vectorCount);
       new ProgressReporter('compare', options.onProgress).done('Both snapshots hold the same content');
       return result;
     }

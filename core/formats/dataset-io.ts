@@ -7,6 +7,7 @@ import { pipeline as pipelineCb } from 'node:stream';
 import { VecSnapError, toVecSnapError } from '../errors.js';
 import { hashingStage, sha256File } from '../io/checksum.js';
 import { createStreamSha256 } from '../io/sha256-thread.js';
+import { yieldToEventLoop } from '../io/event-loop.js';
 import { createCompressor, createDecompressor } from '../io/compression.js';
 import { removeQuietly, tempPathFor, writeAtomic } from '../io/atomic-write.js';
 import type { Compression, DatasetHeader, EntryChunk, Format } from '../types.js';
@@ -54,6 +55,9 @@ async function* countEntries(chunks: ChunkSource, onEntries?: (n: number) => voi
     yield chunk;
     n += chunk.ids.length;
     onEntries?.(n);
+    // An encoder that never waits on I/O (the write stream still has room) would otherwise run
+    // the whole file in one turn of the event loop: a save froze the UI for up to 0.3 s.
+    await yieldToEventLoop();
   }
 }
 

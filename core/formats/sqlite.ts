@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, fstatSync, promises as fs } from 'node:fs';
 import Database from 'better-sqlite3';
 import { VecSnapError, isVecSnapError, throwIfAborted, toVecSnapError } from '../errors.js';
+import { yieldToEventLoop } from '../io/event-loop.js';
 import type { DatasetHeader, EntryChunk, Metadata, Metric } from '../types.js';
 import { METRICS } from '../types.js';
 import type { ChunkSource, EncodeSummary } from './codec.js';
@@ -26,8 +27,6 @@ const ROWS_PER_TRANSACTION = 2048;
 const DEFAULT_BATCH = 2048;
 
 type SqliteDb = Database.Database;
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function closeQuietly(db: SqliteDb | undefined): void {
   try {

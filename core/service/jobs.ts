@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isVecSnapError, toVecSnapError } from '../errors.js';
+import { yieldToEventLoop } from '../io/event-loop.js';
 import type { ProgressInfo } from '../types.js';
 import type { ApiError, JobFinished, JobInfo, JobKind, JobProgress, JobResults } from './contract.js';
 
@@ -56,7 +57,7 @@ export class JobRunner {
       let finished: JobFinished;
       try {
         // Let the caller receive the job id before the first event.
-        await new Promise((resolve) => setImmediate(resolve));
+        await yieldToEventLoop();
         const result = await work({ signal: controller.signal, onProgress });
         job.info.state = 'done';
         finished = { jobId, kind, label, state: 'done', elapsedMs: Date.now() - startedAt, result } as JobFinished;
