@@ -34,8 +34,7 @@ const MiB = 2 ** 20;
 const MEMORY_HEADROOM_MIB = 128;
 /**
  * SPEC §7 sets the memory target for save and load; these are the saves and loads under other
- * names. Compare holds one whole snapshot (vectors, ids, metadata text) by design, and verify
- * streams; their peaks are shown without a verdict.
+ * names. Compare and verify are neither; their peaks are shown without a verdict.
  */
 const MEMORY_TARGETED = new Set(['save', 'load', 'snapshot create', 'restore', 'export', 'import', 'incremental']);
 

@@ -54,6 +54,7 @@ const INTEGER_RANGES: Record<string, [number, number]> = {
   count: [1, 10_000_000],
   dimension: [1, 65_536],
   port: [0, 65_535],
+  keep: [1, 100_000],
 };
 
 export function stringOption(args: ParsedArgs, key: string): string | undefined {

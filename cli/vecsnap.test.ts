@@ -57,6 +57,22 @@ describe('vecsnap (subprocess)', () => {
     expect(vecsnap('info', '--dir', other, '--json').json()).toMatchObject({ count: (imported.json() as { count: number }).count, hasUnsavedChanges: false });
   });
 
+  it('the cron line: snapshot, verify, prune to --keep N (pinned ones stay)', () => {
+    const data = path.join(dir, 'data');
+    expect(vecsnap('sample', '--dir', data, '--count', '100', '--dimension', '4', '--quiet').code).toBe(0);
+    const before = vecsnap('snapshot', 'list', '--dir', data, '--json').json() as { id: string }[];
+    expect(before.length).toBe(3);
+    const oldest = before.at(-1)!.id;
+    expect(vecsnap('snapshot', 'pin', oldest, '--dir', data).code).toBe(0);
+    const zero = vecsnap('snapshot', 'create', 'never', '--keep', '0', '--dir', data);
+    expect(zero.code).toBe(2);
+    expect(zero.err).toContain('--keep must be a whole number from 1');
+    const snap = vecsnap('snapshot', 'create', 'nightly', '--keep', '2', '--dir', data, '--json').json() as { id: string };
+    expect(vecsnap('snapshot', 'verify', snap.id, '--dir', data).code).toBe(0);
+    const after = vecsnap('snapshot', 'list', '--dir', data, '--json').json() as { id: string; name: string }[];
+    expect(after.map((s) => s.id)).toEqual([snap.id, before[0]!.id, oldest]);
+  });
+
   it('distinguishes bad input (2) and prints help', () => {
     expect(vecsnap('--help').code).toBe(0);
     expect(vecsnap('--help').out).toContain('Exit codes');
@@ -91,5 +107,19 @@ describe('vecsnap (subprocess)', () => {
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('no-such-id');
     expect(vecsnap('import', path.join(dir, 'nope.bin'), '--dir', dir).code).toBe(2);
+  });
+
+  it('exits 4 on an I/O failure, and the data folder keeps what it had', () => {
+    const data = path.join(dir, 'data');
+    expect(vecsnap('sample', '--dir', data, '--count', '50', '--dimension', '4', '--quiet').code).toBe(0);
+    const before = vecsnap('info', '--dir', data, '--json').json();
+    // A target whose parent is a regular file: the write fails with ENOTDIR, an I/O error.
+    const blocker = path.join(dir, 'not-a-folder');
+    writeFileSync(blocker, 'x');
+    const failed = vecsnap('export', path.join(blocker, 'out.bin'), '--dir', data);
+    expect(failed.code).toBe(4);
+    expect(failed.err).toMatch(/IO_ERROR/);
+    expect(readFileSync(blocker, 'utf8')).toBe('x');
+    expect(vecsnap('info', '--dir', data, '--json').json()).toEqual(before);
   });
 });

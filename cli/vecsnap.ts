@@ -38,7 +38,8 @@ The database: vectors, dimension, metric, memory, unsaved changes, snapshot coun
 Saves the database. --incremental writes only what changed since the last save (a delta), or a
 full save when there is no base yet or the chain has grown large.`,
   snapshot: `Usage: vecsnap snapshot <create|list|restore|delete|verify|pin> … [--dir <folder>] [--json]
-  create <name> [--note N] [--tags a,b] [--format json|binary|sqlite] [--compression none|gzip|brotli]
+  create <name> [--note N] [--tags a,b] [--format json|binary|sqlite] [--compression none|gzip|brotli] [--keep N]
+                            --keep N: then delete the oldest unpinned snapshots beyond N (default 50)
   list                      newest first: id, time, vectors, size, format, integrity, name
   restore <id> [--no-safety] takes a safety snapshot first unless --no-safety
   delete <id> [--force]     pinned snapshots need --force
@@ -62,7 +63,7 @@ const OPTIONS: Record<string, readonly string[]> = {
   info: [],
   save: ['incremental'],
   snapshot: [],
-  'snapshot create': ['note', 'tags', 'format', 'compression'],
+  'snapshot create': ['note', 'tags', 'format', 'compression', 'keep'],
   'snapshot list': [],
   'snapshot restore': ['no-safety'],
   'snapshot delete': ['force'],
@@ -248,6 +249,7 @@ async function snapshotCommand(ctx: Context, sub: string | undefined): Promise<n
       const note = stringOption(args, 'note');
       const format = stringOption(args, 'format');
       const compression = stringOption(args, 'compression');
+      const keep = integerOption(args, 'keep', 1, 100_000);
       const f = await runJob(
         ctx,
         api.createSnapshot({
@@ -256,6 +258,7 @@ async function snapshotCommand(ctx: Context, sub: string | undefined): Promise<n
           ...(tags ? { tags: tags.split(',') } : {}),
           ...(format ? { format: format as 'json' } : {}),
           ...(compression ? { compression: compression as 'none' } : {}),
+          ...(keep !== undefined ? { keep } : {}),
         }),
       );
       const s = f.kind === 'snapshot-create' ? f.result! : undefined;

@@ -266,6 +266,10 @@ export class DatabasePersistence {
   // ---- snapshots --------------------------------------------------------------------------
 
   async createSnapshot(name: string, metadata?: Metadata, options: CreateSnapshotOptions = {}): Promise<SnapshotMetadata> {
+    const keep = options.maxSnapshots;
+    if (keep !== undefined && (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)) {
+      throw new VecSnapError('INVALID_ARGUMENT', `maxSnapshots must be a whole number of at least 1 (got ${String(keep)}); nothing was written.`);
+    }
     return this.exclusive(async () => {
       const meta = await this.snapshots.create(this.db, name, metadata, {
         ...options,
@@ -273,7 +277,7 @@ export class DatabasePersistence {
         compression: checkCompression(options.compression ?? this.options.compression),
         batchSize: this.options.batchSize,
       });
-      await this.snapshots.enforceRetention(this.options.maxSnapshots, meta.id);
+      await this.snapshots.enforceRetention(options.maxSnapshots ?? this.options.maxSnapshots, meta.id);
       return meta;
     });
   }

@@ -74,6 +74,24 @@ describe('snapshots', () => {
     expect(files.length).toBe(8);
   });
 
+  it('a per-call maxSnapshots prunes to that many for this create; a bad one writes nothing', async () => {
+    const db = makeDb(20);
+    const p = new DatabasePersistence(db, { baseDir: dir, maxSnapshots: 50 });
+    for (let i = 0; i < 5; i++) await p.createSnapshot(`n${i}`);
+    await p.pinSnapshot((await p.listSnapshots()).at(-1)!.id, true); // n0
+    const last = await p.createSnapshot('nightly', undefined, { maxSnapshots: 2 });
+    expect((await p.listSnapshots()).map((s) => s.name)).toEqual(['nightly', 'n4', 'n0']);
+    expect(last.name).toBe('nightly');
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      await expect(p.createSnapshot('never', undefined, { maxSnapshots: bad })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    expect((await p.listSnapshots()).map((s) => s.name)).toEqual(['nightly', 'n4', 'n0']);
+    expect(listFiles(path.join(dir, 'snapshots')).length).toBe(6);
+    // The next create without it falls back to the instance's limit (50): nothing more is pruned.
+    await p.createSnapshot('later');
+    expect((await p.listSnapshots()).length).toBe(4);
+  });
+
   it('pinned snapshots are protected from delete; unpinned delete removes both files', async () => {
     const db = makeDb(20);
     const p = new DatabasePersistence(db, { baseDir: dir });

@@ -22,6 +22,8 @@ export interface CreateSnapshotOptions extends LongOperationOptions {
   note?: string;
   tags?: string[];
   pinned?: boolean;
+  /** Retention for this call: unpinned snapshots kept once this one is written (see enforceRetention). */
+  maxSnapshots?: number;
 }
 
 export interface VerifyResult {

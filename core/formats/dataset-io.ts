@@ -7,7 +7,7 @@ import { pipeline as pipelineCb } from 'node:stream';
 import { VecSnapError, toVecSnapError } from '../errors.js';
 import { hashingStage, sha256File } from '../io/checksum.js';
 import { createStreamSha256 } from '../io/sha256-thread.js';
-import { yieldToEventLoop } from '../io/event-loop.js';
+import { withEventLoopTurns } from '../io/event-loop.js';
 import { createCompressor, createDecompressor } from '../io/compression.js';
 import { removeQuietly, tempPathFor, writeAtomic } from '../io/atomic-write.js';
 import type { Compression, DatasetHeader, EntryChunk, Format } from '../types.js';
@@ -55,9 +55,6 @@ async function* countEntries(chunks: ChunkSource, onEntries?: (n: number) => voi
     yield chunk;
     n += chunk.ids.length;
     onEntries?.(n);
-    // An encoder that never waits on I/O (the write stream still has room) would otherwise run
-    // the whole file in one turn of the event loop: a save froze the UI for up to 0.3 s.
-    await yieldToEventLoop();
   }
 }
 
@@ -74,7 +71,7 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
     if (format !== 'sqlite') {
       const codec = streamCodec(format);
       const compressor = createCompressor(compression, options.sizeHint);
-      const encoded = Readable.from(codec.encode(header, entries, summary, signal), { objectMode: false });
+      const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal)), { objectMode: false });
       const sink = createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 });
       if (compressor) await pipeline(encoded, compressor, hasher.stage, sink, signal ? { signal } : {});
       else await pipeline(encoded, hasher.stage, sink, signal ? { signal } : {});

@@ -155,6 +155,11 @@ export interface CreateSnapshotRequest {
   tags?: string[];
   format?: Format;
   compression?: Compression;
+  /**
+   * Unpinned snapshots to keep: once this one is written, the oldest beyond this many are deleted
+   * (a cron job's "snapshot, then prune"). The folder's own limit (50) applies when absent.
+   */
+  keep?: number;
 }
 
 /** Method → request and response. Long operations answer a JobRef at once and report events. */

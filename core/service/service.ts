@@ -138,12 +138,17 @@ export async function createService(options: ServiceOptions): Promise<VecSnapSer
       const format = r.format === undefined ? workspace.settings.format : checkFormat(r.format);
       const compression = r.compression === undefined ? workspace.settings.compression : checkCompression(r.compression);
       const note = typeof r.note === 'string' && r.note.trim() !== '' ? r.note.trim() : undefined;
+      const keep = r.keep;
+      if (keep !== undefined && (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)) {
+        throw new VecSnapError('INVALID_ARGUMENT', `The number of snapshots to keep must be a whole number of at least 1 (got ${JSON.stringify(keep)}).`);
+      }
       return jobs.start('snapshot-create', `Snapshot "${name}"`, clientId, ({ signal, onProgress }) =>
         workspace.persistence.createSnapshot(name, undefined, {
           format,
           compression,
           ...(note !== undefined ? { note } : {}),
           ...(tags !== undefined ? { tags } : {}),
+          ...(typeof keep === 'number' ? { maxSnapshots: keep } : {}),
           signal,
           onProgress,
         }),
