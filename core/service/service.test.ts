@@ -117,6 +117,9 @@ describe('createService', () => {
   it('answers bad requests with a Result error and a code, never a throw', async () => {
     const api = service.client('a');
     expect(await api.createSnapshot({ name: '  ' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    for (const keep of [0, 2.5, '3' as unknown as number]) {
+      expect(await api.createSnapshot({ name: 'pruned', keep })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    }
     expect(await api.restoreSnapshot({ id: 'missing' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(await api.exportDatabase({ path: path.join(dir, 'x'), format: 'xml' as 'json', compression: 'none' })).toMatchObject({
       ok: false,
