@@ -166,7 +166,7 @@ export async function compareDatasetFiles(fileA: string, fileB: string, options:
     };
 
     /** Takes the current entry of `side`: matched against what `other` left waiting, or left to wait. */
-    const take = (side: Side, other: Side, dim: number, otherDim: number, sideIsA: boolean): void => {
+    const take = (side: Side, other: Side, dim: number, sideIsA: boolean): void => {
       const chunk = side.chunk!;
       const i = side.at++;
       const position = side.position++;
@@ -179,7 +179,7 @@ export async function compareDatasetFiles(fileA: string, fileB: string, options:
         return;
       }
       other.waiting.delete(id);
-      const vectorDiffers = !sameDim || !sameBits(side.bits, i * dim, match.bits, 0, otherDim);
+      const vectorDiffers = !sameDim || !sameBits(side.bits, i * dim, match.bits, 0, dim);
       record(id, sideIsA ? match.position : position, vectorDiffers, meta !== match.meta);
     };
 
@@ -199,8 +199,8 @@ export async function compareDatasetFiles(fileA: string, fileB: string, options:
           if (id !== chunkB.ids[k]) {
             // Out of step: each entry matches what the other side left waiting, or waits itself.
             // (Ids are unique within a file, so an id both sides hold at this step waits nowhere.)
-            take(a, b, dimA, dimB, true);
-            take(b, a, dimB, dimA, false);
+            take(a, b, dimA, true);
+            take(b, a, dimB, false);
             continue;
           }
           a.at++;
@@ -211,9 +211,9 @@ export async function compareDatasetFiles(fileA: string, fileB: string, options:
           record(id, positionB, vectorDiffers, metaText(chunkA, i) !== metaText(chunkB, k));
         }
       } else if (hasA) {
-        take(a, b, dimA, dimB, true);
+        take(a, b, dimA, true);
       } else {
-        take(b, a, dimB, dimA, false);
+        take(b, a, dimB, false);
       }
     }
 

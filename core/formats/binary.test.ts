@@ -215,7 +215,6 @@ describe('binaryCodec round trips', () => {
     }
   });
 
-
   it('refills one vector array per size when the consumer copies each block (reuseVectors), and the data stays exact', async () => {
     // 3 × 5461 full records of 8 MiB and a shorter last one.
     const count = 3 * 5461 + 100;
@@ -238,6 +237,7 @@ describe('binaryCodec round trips', () => {
     const plain = await decode(file);
     expect(new Set(plain.list.map((c) => c.vectors)).size).toBe(4);
   });
+
   it('returns the header before reading the body', async () => {
     const { file } = await encode(headerFor(64, 2000, { name: 'snap' }), makeChunks(2000, 64));
     let pulled = 0;
