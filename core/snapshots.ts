@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { VecSnapError, throwIfAborted } from './errors.js';
 import { compareDatasetFiles, emptyContentDiff, type ContentDiff } from './compare.js';
 import { openDatasetFile, writeDatasetFile } from './formats/dataset-io.js';
 import { writeAtomic } from './io/atomic-write.js';
+import { pipeIntoFile } from './io/file-sink.js';
 import { detectFile, extensionFor } from './formats/detect.js';
 import { sha256File } from './io/checksum.js';
 import { compressionSuffix } from './io/compression.js';
@@ -300,7 +300,7 @@ export class SnapshotManager {
             done(hash.copy().digest('hex') === meta.checksum ? null : checksumMismatch(meta));
           },
         });
-        await pipeline(createReadStream(file), tap, createWriteStream(temp, { flags: 'wx' }), signal ? { signal } : {});
+        await pipeIntoFile(temp, [createReadStream(file), tap], signal ? { signal } : {});
       });
       progress.done(`Exported snapshot "${meta.name}"`, { current: bytes, total: bytes });
       return { path: target, format, compression, fileSize: bytes, checksum: meta.checksum, vectorCount: meta.vectorCount, copied: true };

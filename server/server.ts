@@ -1,11 +1,13 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_METHODS, type ApiMethod, type ApiRequest } from '../core/service/contract.js';
 import { createService, type VecSnapService } from '../core/service/service.js';
+import { pipeIntoFile } from '../core/io/file-sink.js';
 import type { WebEnv, WireMessage } from '../core/service/contract.js';
 
 export interface ServerOptions {
@@ -133,17 +135,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const target = path.join(uploadsDir(), `${randomUUID().slice(0, 8)}-${safeName(url.searchParams.get('name') ?? 'upload')}`);
     let received = 0;
     try {
-      await pipeline(
-        req,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            received += chunk.length;
-            if (received > maxUpload) throw new Error('too large');
-            yield chunk;
-          }
-        },
-        createWriteStream(target, { flags: 'wx' }),
-      );
+      const limited = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+        for await (const chunk of source) {
+          received += chunk.length;
+          if (received > maxUpload) throw new Error('too large');
+          yield chunk;
+        }
+      };
+      await pipeIntoFile(target, [Readable.from(limited(req))]);
     } catch (err) {
       await fs.rm(target, { force: true });
       if (received > maxUpload) fail(res, 413, 'INVALID_ARGUMENT', 'The file is larger than this server accepts.');

@@ -1,13 +1,13 @@
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { pipeline as pipelineCb } from 'node:stream';
 import { VecSnapError, toVecSnapError } from '../errors.js';
 import { hashingStage, sha256File } from '../io/checksum.js';
 import { createStreamSha256 } from '../io/sha256-thread.js';
 import { withEventLoopTurns } from '../io/event-loop.js';
+import { pipeIntoFile } from '../io/file-sink.js';
 import { createCompressor, createDecompressor } from '../io/compression.js';
 import { removeQuietly, tempPathFor, writeAtomic } from '../io/atomic-write.js';
 import type { Compression, DatasetHeader, EntryChunk, Format } from '../types.js';
@@ -72,9 +72,8 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
       const codec = streamCodec(format);
       const compressor = createCompressor(compression, options.sizeHint);
       const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal)), { objectMode: false });
-      const sink = createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 });
-      if (compressor) await pipeline(encoded, compressor, hasher.stage, sink, signal ? { signal } : {});
-      else await pipeline(encoded, hasher.stage, sink, signal ? { signal } : {});
+      const stages = compressor ? [encoded, compressor, hasher.stage] : [encoded, hasher.stage];
+      await pipeIntoFile(temp, stages, { highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) });
       return hasher.result();
     }
     if (compression === 'none') {
@@ -87,14 +86,10 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
       Object.assign(summary, await writeSqliteFile(raw, header, entries, signal ? { signal } : {}));
       const { size } = await fs.stat(raw);
       const compressor = createCompressor(compression, size)!;
-      const sink = createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 });
-      await pipeline(
-        createReadStream(raw, { highWaterMark: 1024 * 1024 }),
-        compressor,
-        hasher.stage,
-        sink,
-        signal ? { signal } : {},
-      );
+      await pipeIntoFile(temp, [createReadStream(raw, { highWaterMark: 1024 * 1024 }), compressor, hasher.stage], {
+        highWaterMark: 1024 * 1024,
+        ...(signal ? { signal } : {}),
+      });
       return hasher.result();
     } finally {
       await removeQuietly(raw);
@@ -252,11 +247,9 @@ async function openSqlite(
     dbFile = path.join(tempDir, 'data.sqlite');
     const counter = byteCounter(options.onBytes, fileSize, options.hashFile ?? false);
     try {
-      await pipeline(
-        createReadStream(file, { highWaterMark: 1024 * 1024 }),
-        counter.stream,
-        createDecompressor(compression)!,
-        createWriteStream(dbFile),
+      await pipeIntoFile(
+        dbFile,
+        [createReadStream(file, { highWaterMark: 1024 * 1024 }), counter.stream, createDecompressor(compression)!],
         options.signal ? { signal: options.signal } : {},
       );
       fileSha256 = counter.sha256();

@@ -1,0 +1,83 @@
+import { pbkdf2 } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../test-helpers/fixtures.js';
+import { pipeIntoFile } from './file-sink.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+
+/** Occupies every libuv thread-pool thread for a while, so file opens wait in the queue. */
+function busyThreadPool(): Promise<unknown> {
+  const size = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  return Promise.all(Array.from({ length: size }, () => promisify(pbkdf2)('x', 'y', 300_000, 32, 'sha256')));
+}
+
+function openDescriptorsOf(file: string): number {
+  if (process.platform !== 'linux') return 0;
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(file)) n++;
+    } catch {
+      // closed between the listing and the readlink
+    }
+  }
+  return n;
+}
+
+describe('pipeIntoFile', () => {
+  it('writes every byte and closes the file before it resolves', async () => {
+    const file = path.join(dir, 'out');
+    const pieces = Array.from({ length: 50 }, (_, i) => Buffer.alloc(10_000, i));
+    await pipeIntoFile(file, [Readable.from(pieces)], { highWaterMark: 4096 });
+    expect(readFileSync(file).equals(Buffer.concat(pieces))).toBe(true);
+    expect(openDescriptorsOf(file)).toBe(0);
+  });
+
+  it('refuses to replace an existing file unless told to', async () => {
+    const file = path.join(dir, 'out');
+    await pipeIntoFile(file, [Readable.from([Buffer.from('first')])]);
+    await expect(pipeIntoFile(file, [Readable.from([Buffer.from('second')])])).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(readFileSync(file, 'utf8')).toBe('first');
+    await pipeIntoFile(file, [Readable.from([Buffer.from('second')])], { flags: 'w' });
+    expect(readFileSync(file, 'utf8')).toBe('second');
+  });
+
+  // The bug this guards against: the pipeline failed before the background open finished, the
+  // caller removed the file, then the open created it. A busy thread pool makes that certain.
+  it('a file removed after a failure stays removed, however late the open would have run', async () => {
+    const file = path.join(dir, 'out');
+    const busy = busyThreadPool();
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('source failed'));
+      },
+    });
+    await expect(pipeIntoFile(file, [failing])).rejects.toThrow('source failed');
+    expect(openDescriptorsOf(file)).toBe(0);
+    rmSync(file, { force: true });
+    await busy;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('an abort mid-stream rejects only after the descriptor is closed', async () => {
+    const file = path.join(dir, 'out');
+    const controller = new AbortController();
+    let sent = 0;
+    const source = new Readable({
+      read() {
+        if (++sent === 20) controller.abort();
+        this.push(Buffer.alloc(64 * 1024, sent));
+      },
+    });
+    await expect(pipeIntoFile(file, [source], { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(openDescriptorsOf(file)).toBe(0);
+  });
+});
