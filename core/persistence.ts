@@ -37,7 +37,7 @@ import { VectorDB } from './vector-db.js';
 
 export type * from './persistence-types.js';
 
-const DEFAULT_BATCH = 4096;
+const DEFAULT_BATCH = 1024;
 
 /**
  * The SPEC §2 persistence manager. Operations that read or replace the database run one at a

@@ -1,6 +1,7 @@
 import { VecSnapError, throwIfAborted } from './errors.js';
 import { openDatasetFile } from './formats/dataset-io.js';
 import type { ProgressReporter } from './io/progress.js';
+import { withEventLoopTurns } from './io/event-loop.js';
 import type { Compression, DatasetHeader, Format } from './types.js';
 import { VectorDB } from './vector-db.js';
 
@@ -61,7 +62,9 @@ export async function readDatasetIntoNewDb(file: string, options: ReadDatasetOpt
     const initialCapacity = Math.min(header.count, Math.floor(2 ** 27 / Math.max(1, header.dimension)));
     const db = new VectorDB({ dimension: header.dimension, metric: header.metric, initialCapacity });
     let entries = 0;
-    for await (const chunk of dataset.chunks) {
+    // Decoded blocks can arrive as already-settled promises (SQLite's reader prefetches): without
+    // a turn now and then, a restore filled the slab for 0.1 s without letting a timer run.
+    for await (const chunk of withEventLoopTurns(dataset.chunks)) {
       throwIfAborted(options.signal, options.label ?? 'Loading');
       db.insertChunk(chunk, true, false);
       entries += chunk.ids.length;

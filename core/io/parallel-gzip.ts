@@ -1,15 +1,13 @@
-import os from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
+import { gzipMember, gzipPoolSize } from './gzip-workers.js';
 
 /**
  * Input bytes per gzip member. Each member loses only the 32 KiB deflate window at its start,
  * so 4 MiB blocks cost well under 0.1% in size, and one block compresses in ≈80 ms on a
- * libuv thread — short enough that both cores stay busy to the end of the file.
+ * worker — short enough that both cores stay busy to the end of the file.
  */
 export const GZIP_BLOCK_BYTES = 4 * 1024 * 1024;
-
-const OUTPUT_PIECE_BYTES = 1024 * 1024;
 
 export interface ParallelGzipOptions {
   level?: number;
@@ -18,19 +16,19 @@ export interface ParallelGzipOptions {
   concurrency?: number;
 }
 
-/**
- * The machine's cores, at least 2 and at most libuv's thread pool (4 unless UV_THREADPOOL_SIZE says
- * otherwise): each member in flight holds ~8 MiB, and members beyond the pool would only queue in
- * front of the file reads and writes that share it.
- */
+/** One member in flight per gzip worker; each holds ~8 MiB (input and output). */
 function defaultConcurrency(): number {
-  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  return Math.max(2, Math.min(os.availableParallelism(), pool - 1 > 1 ? pool - 1 : 2));
+  return gzipPoolSize();
+}
+
+function newBlock(bytes: number): Buffer {
+  // A whole ArrayBuffer of its own: the block is transferred to a worker and back.
+  return Buffer.from(new ArrayBuffer(bytes));
 }
 
 /**
  * A gzip compressor that uses every core: the input is cut into fixed-size blocks, each block is
- * compressed as an independent gzip member on libuv's thread pool, and the members are written in
+ * compressed as an independent gzip member on a background worker (gzip-workers.ts), and the members are written in
  * input order. RFC 1952 §2.2 defines a gzip file as a series of members, and every gunzip
  * (zlib, GNU gzip, Python, Node's own) decodes the concatenation to the concatenated input.
  * Brotli has no such framing, which is why it stays single-stream.
@@ -55,7 +53,7 @@ export class ParallelGzip extends Transform {
     this.level = options.level ?? zlib.constants.Z_DEFAULT_COMPRESSION;
     this.blockBytes = options.blockBytes ?? GZIP_BLOCK_BYTES;
     this.concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
-    this.block = Buffer.allocUnsafe(this.blockBytes);
+    this.block = newBlock(this.blockBytes);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -93,25 +91,15 @@ export class ParallelGzip extends Transform {
   }
 
   private startBlock(): void {
-    const block = this.block;
-    const input = block.subarray(0, this.filled);
-    const member = new Promise<Buffer>((resolve, reject) => {
-      // 1 MiB output pieces: a block takes about four thread-pool turns. At the default 16 KiB each
-      // piece needs this thread to hand out the next, and while it encodes and hashes both
-      // compressors wait (no faster than one stream); one piece as big as the block allocates
-      // 4 MiB of fresh memory per member: four times the page faults on this thread, same speed.
-      zlib.gzip(input, { level: this.level, chunkSize: OUTPUT_PIECE_BYTES }, (err, out) => {
-        // zlib has read all of the block once it calls back.
-        if (this.spare.length < this.concurrency) this.spare.push(block);
-        if (err) reject(err);
-        else resolve(out);
-      });
+    const member = gzipMember(this.block.buffer as ArrayBuffer, this.filled, this.level).then(({ input, member }) => {
+      if (this.spare.length < this.concurrency) this.spare.push(Buffer.from(input));
+      return member;
     });
     // A later member may fail while an earlier one is awaited; it is reported when its turn comes.
     member.catch(() => undefined);
     this.inFlight.push(member);
-    // The buffer now belongs to the pending member until zlib calls back.
-    this.block = this.spare.pop() ?? Buffer.allocUnsafe(this.blockBytes);
+    // The block now belongs to the worker until it hands it back.
+    this.block = this.spare.pop() ?? newBlock(this.blockBytes);
     this.filled = 0;
   }
 
