@@ -43,6 +43,9 @@ export interface WrittenDataset {
   contentChecksum: string;
 }
 
+/** Dataset writes ask for write-back every 32 MiB (see earlyWriteback in file-sink.ts). */
+const WRITEBACK_BYTES = 32 * 1024 * 1024;
+
 function streamCodec(format: Format): StreamCodec {
   if (format === 'json') return jsonCodec;
   if (format === 'binary') return binaryCodec;
@@ -73,7 +76,7 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
       const compressor = createCompressor(compression, options.sizeHint);
       const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal)), { objectMode: false });
       const stages = compressor ? [encoded, compressor, hasher.stage] : [encoded, hasher.stage];
-      await pipeIntoFile(temp, stages, { highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) });
+      await pipeIntoFile(temp, stages, { highWaterMark: 1024 * 1024, writebackEveryBytes: WRITEBACK_BYTES, ...(signal ? { signal } : {}) });
       return hasher.result();
     }
     if (compression === 'none') {
@@ -88,6 +91,7 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
       const compressor = createCompressor(compression, size)!;
       await pipeIntoFile(temp, [createReadStream(raw, { highWaterMark: 1024 * 1024 }), compressor, hasher.stage], {
         highWaterMark: 1024 * 1024,
+        writebackEveryBytes: WRITEBACK_BYTES,
         ...(signal ? { signal } : {}),
       });
       return hasher.result();

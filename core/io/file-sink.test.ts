@@ -3,7 +3,8 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'nod
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { promises as fsp } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../test-helpers/fixtures.js';
 import { pipeIntoFile } from './file-sink.js';
 
@@ -79,5 +80,41 @@ describe('pipeIntoFile', () => {
     });
     await expect(pipeIntoFile(file, [source], { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(openDescriptorsOf(file)).toBe(0);
+  });
+
+  describe('early write-back', () => {
+    async function fileHandlePrototype(): Promise<{ datasync: () => Promise<void> }> {
+      const probe = await fsp.open(path.join(dir, 'probe'), 'w');
+      await probe.close();
+      return Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    }
+    afterEach(() => vi.restoreAllMocks());
+
+    it('asks for write-back while the file is produced, never two at once, and writes every byte', async () => {
+      const proto = await fileHandlePrototype();
+      let running = 0;
+      let most = 0;
+      const calls = vi.spyOn(proto, 'datasync').mockImplementation(async function (this: unknown) {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
+      });
+      const file = path.join(dir, 'out');
+      const pieces = Array.from({ length: 64 }, (_, i) => Buffer.alloc(64 * 1024, i));
+      await pipeIntoFile(file, [Readable.from(pieces)], { writebackEveryBytes: 256 * 1024 });
+      expect(readFileSync(file).equals(Buffer.concat(pieces))).toBe(true);
+      expect(calls.mock.calls.length).toBeGreaterThanOrEqual(2);
+      expect(calls.mock.calls.length).toBeLessThanOrEqual(16);
+      expect(most).toBe(1);
+    });
+
+    it('fails the write when a write-back fails (the error would not be reported again)', async () => {
+      const proto = await fileHandlePrototype();
+      vi.spyOn(proto, 'datasync').mockRejectedValue(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+      const file = path.join(dir, 'out');
+      const pieces = Array.from({ length: 64 }, () => Buffer.alloc(64 * 1024, 1));
+      await expect(pipeIntoFile(file, [Readable.from(pieces)], { writebackEveryBytes: 256 * 1024 })).rejects.toMatchObject({ code: 'EIO' });
+      expect(openDescriptorsOf(file)).toBe(0);
+    });
   });
 });
