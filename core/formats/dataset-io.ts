@@ -43,7 +43,7 @@ export interface WrittenDataset {
   contentChecksum: string;
 }
 
-/** Dataset writes ask for write-back every 32 MiB (see earlyWriteback in file-sink.ts). */
+/** Dataset writes ask for write-back every 32 MiB (see EarlyWriteback in file-sink.ts). */
 const WRITEBACK_BYTES = 32 * 1024 * 1024;
 
 function streamCodec(format: Format): StreamCodec {
@@ -80,7 +80,7 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
       return hasher.result();
     }
     if (compression === 'none') {
-      Object.assign(summary, await writeSqliteFile(temp, header, entries, signal ? { signal } : {}));
+      Object.assign(summary, await writeSqliteFile(temp, header, entries, { writebackEveryBytes: WRITEBACK_BYTES, ...(signal ? { signal } : {}) }));
       return sha256File(temp, signal ? { signal } : {});
     }
     // SQLite needs a real file to build; compress it into the temp target afterwards.

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TRICKY_IDS, rng, tempDir } from '../test-helpers/fixtures.js';
 import type { DatasetHeader, EntryChunk, Metadata } from '../types.js';
 import { binaryCodec } from './binary.js';
@@ -335,6 +335,35 @@ describe('sqlite: damage, foreign files and failures', () => {
     for (const suffix of ['', '-journal', '-wal']) expect(existsSync(file + suffix)).toBe(false);
     expect(await codeOf(() => writeSqliteFile(file, headerFor(8, 4000), chunked(big, 8, 100), { signal: AbortSignal.abort() }))).toBe('ABORTED');
     expect(existsSync(file)).toBe(false);
+  });
+
+  describe('early write-back', () => {
+    async function fileHandlePrototype(): Promise<{ datasync: () => Promise<void> }> {
+      const probe = await fsp.open(freshPath('probe'), 'w');
+      await probe.close();
+      return Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    }
+    afterEach(() => vi.restoreAllMocks());
+
+    it('asks the disk to write back while rows go in, and the file reads back whole', async () => {
+      const calls = vi.spyOn(await fileHandlePrototype(), 'datasync');
+      const big = makeData(4000, 8, 4);
+      const file = freshPath('writeback');
+      const summary = await writeSqliteFile(file, headerFor(8, 4000), chunked(big, 8, 100), { writebackEveryBytes: 16 * 1024 });
+      expect(calls.mock.calls.length).toBeGreaterThanOrEqual(2);
+      const back = await readAll(file);
+      expect(back.ids).toEqual(big.ids);
+      expect(Buffer.from(back.vectors.buffer).equals(Buffer.from(big.vectors.buffer))).toBe(true);
+      expect(back.stored).toBe(summary.contentChecksum);
+    });
+
+    it('a failed write-back fails the write (IO_ERROR) and removes the file', async () => {
+      vi.spyOn(await fileHandlePrototype(), 'datasync').mockRejectedValue(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      const file = freshPath('writeback-failed');
+      const big = makeData(4000, 8, 4);
+      expect(await codeOf(() => writeSqliteFile(file, headerFor(8, 4000), chunked(big, 8, 100), { writebackEveryBytes: 16 * 1024 }))).toBe('IO_ERROR');
+      expect(existsSync(file)).toBe(false);
+    });
   });
 
   it('refuses to write over an existing path (IO_ERROR) and leaves that file untouched', async () => {

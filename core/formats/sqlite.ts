@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, fstatSync, promises as fs } from 'node:f
 import Database from 'better-sqlite3';
 import { VecSnapError, isVecSnapError, throwIfAborted, toVecSnapError } from '../errors.js';
 import { yieldToEventLoop } from '../io/event-loop.js';
+import { EarlyWriteback } from '../io/file-sink.js';
 import type { DatasetHeader, EntryChunk, Metadata, Metric } from '../types.js';
 import { METRICS } from '../types.js';
 import type { ChunkSource, EncodeSummary } from './codec.js';
@@ -90,7 +91,12 @@ export async function writeSqliteFile(
   path: string,
   header: DatasetHeader,
   chunks: ChunkSource,
-  options: { signal?: AbortSignal; onChunk?: (entriesWritten: number) => void } = {},
+  options: {
+    signal?: AbortSignal;
+    onChunk?: (entriesWritten: number) => void;
+    /** Ask the disk to write back every this many bytes of rows (see EarlyWriteback). */
+    writebackEveryBytes?: number;
+  } = {},
 ): Promise<EncodeSummary> {
   const action = `Writing the SQLite file ${path}`;
   const { signal, onChunk } = options;
@@ -108,8 +114,15 @@ export async function writeSqliteFile(
     throw toVecSnapError(err, action);
   }
   let db: SqliteDb | undefined;
+  let handle: fs.FileHandle | undefined;
+  let writeback: EarlyWriteback | undefined;
   try {
     throwIfAborted(signal, 'Writing the SQLite file');
+    if (options.writebackEveryBytes !== undefined) {
+      // A second descriptor of the same file: SQLite's pages reach the kernel through its own.
+      handle = await fs.open(path, 'r+');
+      writeback = new EarlyWriteback(handle, options.writebackEveryBytes);
+    }
     db = new Database(path);
     // A temp file that the caller fsyncs and renames needs no journal or syncing of its own.
     db.pragma(`page_size = ${PAGE_SIZE}`);
@@ -167,6 +180,7 @@ export async function writeSqliteFile(
         // Digest per slice: the content digest does not depend on chunking, and work stays bounded.
         digest.update({ ids, vectors, metadata }, json.map((j) => j ?? undefined));
         insertRows(ids, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength), json);
+        writeback?.add(vectors.byteLength);
         count += to - from;
         onChunk?.(count);
         await yieldToEventLoop();
@@ -180,11 +194,17 @@ export async function writeSqliteFile(
     ]);
     db.close();
     db = undefined;
+    await writeback?.finish();
     return { count, contentChecksum };
   } catch (err) {
     closeQuietly(db);
+    await writeback?.finish().catch(() => undefined);
+    await handle?.close().catch(() => undefined);
+    handle = undefined;
     await removeDbFiles(path);
     throw mapSqliteError(err, action);
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 

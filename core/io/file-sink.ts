@@ -9,41 +9,64 @@ export interface PipeIntoFileOptions {
   highWaterMark?: number;
   /** 'wx' (the default) refuses to overwrite; temp files and uploads always want that. */
   flags?: string;
-  /** Ask the disk to write back every this many bytes while the rest is produced (see earlyWriteback). */
+  /** Ask the disk to write back every this many bytes while the rest is produced (see EarlyWriteback). */
   writebackEveryBytes?: number;
 }
 
 /**
- * Starts the disk's write-back while the rest of the file is still being produced. Without it the
+ * Starts the disk's write-back while the rest of a file is still being produced. Without it the
  * whole file sat dirty in the page cache until the closing fsync, which then waited for all of it
  * (0.6 s of a 1M-vector save) while the encoder had long finished. A sync in flight is not
  * repeated. A failed sync fails the write: an I/O error is reported once per open file, so
  * ignoring it here would let the closing fsync succeed on a damaged file.
  */
-function earlyWriteback(handle: fs.FileHandle, every: number): Transform {
-  let since = 0;
-  let inFlight: Promise<void> | undefined;
-  let failure: Error | undefined;
+export class EarlyWriteback {
+  private since = 0;
+  private inFlight: Promise<void> | undefined;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly handle: fs.FileHandle,
+    private readonly every: number,
+  ) {}
+
+  /** Counts `bytes` more produced; throws the failure of an earlier write-back. */
+  add(bytes: number): void {
+    if (this.failure) throw this.failure;
+    this.since += bytes;
+    if (this.since < this.every || this.inFlight) return;
+    this.since = 0;
+    this.inFlight = this.handle.datasync().then(
+      () => {
+        this.inFlight = undefined;
+      },
+      (err: Error) => {
+        this.failure = err;
+        this.inFlight = undefined;
+      },
+    );
+  }
+
+  /** Waits for the write-back in flight; throws if any failed. */
+  async finish(): Promise<void> {
+    await this.inFlight;
+    if (this.failure) throw this.failure;
+  }
+}
+
+function writebackStage(handle: fs.FileHandle, every: number): Transform {
+  const writeback = new EarlyWriteback(handle, every);
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      if (failure) return done(failure);
-      since += chunk.length;
-      if (since >= every && !inFlight) {
-        since = 0;
-        inFlight = handle.datasync().then(
-          () => {
-            inFlight = undefined;
-          },
-          (err: Error) => {
-            failure = err;
-            inFlight = undefined;
-          },
-        );
+      try {
+        writeback.add(chunk.length);
+      } catch (err) {
+        return done(err as Error);
       }
       done(null, chunk);
     },
     flush(done) {
-      void (inFlight ?? Promise.resolve()).then(() => done(failure ?? null));
+      writeback.finish().then(() => done(), done);
     },
   });
 }
@@ -70,7 +93,7 @@ export async function pipeIntoFile(file: string, stages: Stage[], options: PipeI
   }
   try {
     const every = options.writebackEveryBytes;
-    const all = every !== undefined ? [...stages, earlyWriteback(handle, every), sink] : [...stages, sink];
+    const all = every !== undefined ? [...stages, writebackStage(handle, every), sink] : [...stages, sink];
     await pipeline(all, options.signal ? { signal: options.signal } : {});
   } catch (err) {
     sink.destroy();
