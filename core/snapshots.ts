@@ -300,7 +300,7 @@ export class SnapshotManager {
             done(hash.copy().digest('hex') === meta.checksum ? null : checksumMismatch(meta));
           },
         });
-        await pipeIntoFile(temp, [createReadStream(file), tap], signal ? { signal } : {});
+        await pipeIntoFile(temp, () => [createReadStream(file), tap], signal ? { signal } : {});
       });
       progress.done(`Exported snapshot "${meta.name}"`, { current: bytes, total: bytes });
       return { path: target, format, compression, fileSize: bytes, checksum: meta.checksum, vectorCount: meta.vectorCount, copied: true };

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_METHODS, type ApiMethod, type ApiRequest } from '../core/service/contract.js';
@@ -135,15 +135,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const target = path.join(uploadsDir(), `${randomUUID().slice(0, 8)}-${safeName(url.searchParams.get('name') ?? 'upload')}`);
     let received = 0;
     try {
-      const limited = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-        for await (const chunk of source) {
+      const limit = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
           received += chunk.length;
-          if (received > maxUpload) throw new Error('too large');
-          yield chunk;
-        }
-      };
-      await pipeIntoFile(target, [Readable.from(limited(req))]);
+          done(received > maxUpload ? new Error('too large') : null, chunk);
+        },
+      });
+      // req is a stage of its own, so a failed write ends the request at once.
+      await pipeIntoFile(target, () => [req, limit]);
     } catch (err) {
+      // When the file could not even be opened, the body was never read: drain it.
+      if (!req.destroyed) req.resume();
       await fs.rm(target, { force: true });
       if (received > maxUpload) fail(res, 413, 'INVALID_ARGUMENT', 'The file is larger than this server accepts.');
       else fail(res, 400, 'IO_ERROR', `The upload did not complete: ${(err as Error).message}`);

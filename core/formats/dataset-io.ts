@@ -7,7 +7,7 @@ import { VecSnapError, toVecSnapError } from '../errors.js';
 import { hashingStage, sha256File } from '../io/checksum.js';
 import { createStreamSha256 } from '../io/sha256-thread.js';
 import { withEventLoopTurns } from '../io/event-loop.js';
-import { pipeIntoFile } from '../io/file-sink.js';
+import { pipeIntoFile, type Stage } from '../io/file-sink.js';
 import { createCompressor, createDecompressor } from '../io/compression.js';
 import { removeQuietly, tempPathFor, writeAtomic } from '../io/atomic-write.js';
 import type { Compression, DatasetHeader, EntryChunk, Format } from '../types.js';
@@ -73,9 +73,11 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
   const file = await writeAtomic(target, async (temp) => {
     if (format !== 'sqlite') {
       const codec = streamCodec(format);
-      const compressor = createCompressor(compression, options.sizeHint);
-      const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal)), { objectMode: false });
-      const stages = compressor ? [encoded, compressor, hasher.stage] : [encoded, hasher.stage];
+      const stages = (): Stage[] => {
+        const compressor = createCompressor(compression, options.sizeHint);
+        const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal)), { objectMode: false });
+        return compressor ? [encoded, compressor, hasher.stage] : [encoded, hasher.stage];
+      };
       await pipeIntoFile(temp, stages, { highWaterMark: 1024 * 1024, writebackEveryBytes: WRITEBACK_BYTES, ...(signal ? { signal } : {}) });
       return hasher.result();
     }
@@ -88,8 +90,7 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
     try {
       Object.assign(summary, await writeSqliteFile(raw, header, entries, signal ? { signal } : {}));
       const { size } = await fs.stat(raw);
-      const compressor = createCompressor(compression, size)!;
-      await pipeIntoFile(temp, [createReadStream(raw, { highWaterMark: 1024 * 1024 }), compressor, hasher.stage], {
+      await pipeIntoFile(temp, () => [createReadStream(raw, { highWaterMark: 1024 * 1024 }), createCompressor(compression, size)!, hasher.stage], {
         highWaterMark: 1024 * 1024,
         writebackEveryBytes: WRITEBACK_BYTES,
         ...(signal ? { signal } : {}),
@@ -253,7 +254,7 @@ async function openSqlite(
     try {
       await pipeIntoFile(
         dbFile,
-        [createReadStream(file, { highWaterMark: 1024 * 1024 }), counter.stream, createDecompressor(compression)!],
+        () => [createReadStream(file, { highWaterMark: 1024 * 1024 }), counter.stream, createDecompressor(compression)!],
         options.signal ? { signal: options.signal } : {},
       );
       fileSha256 = counter.sha256();

@@ -36,18 +36,28 @@ describe('pipeIntoFile', () => {
   it('writes every byte and closes the file before it resolves', async () => {
     const file = path.join(dir, 'out');
     const pieces = Array.from({ length: 50 }, (_, i) => Buffer.alloc(10_000, i));
-    await pipeIntoFile(file, [Readable.from(pieces)], { highWaterMark: 4096 });
+    await pipeIntoFile(file, () => [Readable.from(pieces)], { highWaterMark: 4096 });
     expect(readFileSync(file).equals(Buffer.concat(pieces))).toBe(true);
     expect(openDescriptorsOf(file)).toBe(0);
   });
 
   it('refuses to replace an existing file unless told to', async () => {
     const file = path.join(dir, 'out');
-    await pipeIntoFile(file, [Readable.from([Buffer.from('first')])]);
-    await expect(pipeIntoFile(file, [Readable.from([Buffer.from('second')])])).rejects.toMatchObject({ code: 'EEXIST' });
+    await pipeIntoFile(file, () => [Readable.from([Buffer.from('first')])]);
+    await expect(pipeIntoFile(file, () => [Readable.from([Buffer.from('second')])])).rejects.toMatchObject({ code: 'EEXIST' });
     expect(readFileSync(file, 'utf8')).toBe('first');
-    await pipeIntoFile(file, [Readable.from([Buffer.from('second')])], { flags: 'w' });
+    await pipeIntoFile(file, () => [Readable.from([Buffer.from('second')])], { flags: 'w' });
     expect(readFileSync(file, 'utf8')).toBe('second');
+  });
+
+  it('builds no stage when the file cannot be opened (no source left open)', async () => {
+    let built = 0;
+    const make = () => {
+      built++;
+      return [Readable.from([Buffer.from('x')])];
+    };
+    await expect(pipeIntoFile(path.join(dir, 'missing', 'out'), make)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(built).toBe(0);
   });
 
   // The bug this guards against: the pipeline failed before the background open finished, the
@@ -60,7 +70,7 @@ describe('pipeIntoFile', () => {
         this.destroy(new Error('source failed'));
       },
     });
-    await expect(pipeIntoFile(file, [failing])).rejects.toThrow('source failed');
+    await expect(pipeIntoFile(file, () => [failing])).rejects.toThrow('source failed');
     expect(openDescriptorsOf(file)).toBe(0);
     rmSync(file, { force: true });
     await busy;
@@ -78,7 +88,7 @@ describe('pipeIntoFile', () => {
         this.push(Buffer.alloc(64 * 1024, sent));
       },
     });
-    await expect(pipeIntoFile(file, [source], { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(pipeIntoFile(file, () => [source], { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(openDescriptorsOf(file)).toBe(0);
   });
 
@@ -101,7 +111,7 @@ describe('pipeIntoFile', () => {
       });
       const file = path.join(dir, 'out');
       const pieces = Array.from({ length: 64 }, (_, i) => Buffer.alloc(64 * 1024, i));
-      await pipeIntoFile(file, [Readable.from(pieces)], { writebackEveryBytes: 256 * 1024 });
+      await pipeIntoFile(file, () => [Readable.from(pieces)], { writebackEveryBytes: 256 * 1024 });
       expect(readFileSync(file).equals(Buffer.concat(pieces))).toBe(true);
       expect(calls.mock.calls.length).toBeGreaterThanOrEqual(2);
       expect(calls.mock.calls.length).toBeLessThanOrEqual(16);
@@ -113,7 +123,7 @@ describe('pipeIntoFile', () => {
       vi.spyOn(proto, 'datasync').mockRejectedValue(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
       const file = path.join(dir, 'out');
       const pieces = Array.from({ length: 64 }, () => Buffer.alloc(64 * 1024, 1));
-      await expect(pipeIntoFile(file, [Readable.from(pieces)], { writebackEveryBytes: 256 * 1024 })).rejects.toMatchObject({ code: 'EIO' });
+      await expect(pipeIntoFile(file, () => [Readable.from(pieces)], { writebackEveryBytes: 256 * 1024 })).rejects.toMatchObject({ code: 'EIO' });
       expect(openDescriptorsOf(file)).toBe(0);
     });
   });

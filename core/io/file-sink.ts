@@ -2,7 +2,7 @@ import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream;
+export type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream;
 
 export interface PipeIntoFileOptions {
   signal?: AbortSignal;
@@ -72,17 +72,22 @@ function writebackStage(handle: fs.FileHandle, every: number): Transform {
 }
 
 /**
- * Runs `stages` into `file` and settles only once the file exists and its descriptor is closed.
+ * Runs the stages `makeStages` builds into `file`, and settles only once the file exists and its
+ * descriptor is closed.
  *
  * A plain `createWriteStream(file)` opens the file in the background. When the pipeline failed or
  * was aborted before that open finished, the pipeline rejected first, the caller removed the
  * (not yet existing) file, and the open then created it: an aborted export left its temp file
- * behind. Opening first and waiting for the close makes "remove on failure" final.
+ * behind. Opening first and waiting for the close makes "remove on failure" final. The stages
+ * are built only once the file is open, so a failed open leaves no source stream open (or
+ * erroring with nobody listening).
  */
-export async function pipeIntoFile(file: string, stages: Stage[], options: PipeIntoFileOptions = {}): Promise<void> {
+export async function pipeIntoFile(file: string, makeStages: () => Stage[], options: PipeIntoFileOptions = {}): Promise<void> {
   const handle = await fs.open(file, options.flags ?? 'wx');
   let sink: WriteStream;
+  let stages: Stage[];
   try {
+    stages = makeStages();
     sink = createWriteStream(file, {
       fd: handle,
       ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),

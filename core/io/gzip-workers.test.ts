@@ -58,4 +58,12 @@ describe('gzip workers', () => {
     const { member } = await gzipMember(new ArrayBuffer(16), 16, 6);
     expect(zlib.gunzipSync(member).length).toBe(16);
   });
+
+  it('refuse a block that cannot be handed over, and stay usable', async () => {
+    const block = new ArrayBuffer(16);
+    await gzipMember(block, 16, 6); // transferred: detached here now
+    await expect(gzipMember(block, 16, 6)).rejects.toThrow();
+    const { member } = await gzipMember(new ArrayBuffer(16), 16, 6);
+    expect(zlib.gunzipSync(member).length).toBe(16);
+  });
 });

@@ -96,7 +96,14 @@ export function gzipMember(input: ArrayBuffer, length: number, level: number): P
   return new Promise<GzipResult>((resolve, reject) => {
     slot.jobs.set(id, { resolve, reject });
     if (slot.jobs.size === 1) slot.worker.ref();
-    slot.worker.postMessage({ id, input, length, level }, [input]);
+    try {
+      slot.worker.postMessage({ id, input, length, level }, [input]);
+    } catch (err) {
+      // Not sent (a detached or untransferable buffer): nothing will answer this job.
+      slot.jobs.delete(id);
+      if (slot.jobs.size === 0) slot.worker.unref();
+      reject(err as Error);
+    }
   });
 }
 
