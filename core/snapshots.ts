@@ -300,8 +300,8 @@ export class SnapshotManager {
             done(hash.copy().digest('hex') === meta.checksum ? null : checksumMismatch(meta));
           },
         });
-        await pipeIntoFile(temp, () => [createReadStream(file), tap], signal ? { signal } : {});
-      });
+        await pipeIntoFile(temp, () => [createReadStream(file), tap], { sync: true, ...(signal ? { signal } : {}) });
+      }, { synced: true });
       progress.done(`Exported snapshot "${meta.name}"`, { current: bytes, total: bytes });
       return { path: target, format, compression, fileSize: bytes, checksum: meta.checksum, vectorCount: meta.vectorCount, copied: true };
     }

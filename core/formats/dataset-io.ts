@@ -70,6 +70,8 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
   const entries = countEntries(options.chunks, options.onEntries);
   const summary: EncodeSummary = { count: 0, contentChecksum: '' };
   const hasher = hashingStage(options.onBytes);
+  // Every path but an uncompressed SQLite file ends in pipeIntoFile, which fsyncs (sync: true).
+  const synced = !(format === 'sqlite' && compression === 'none');
   const file = await writeAtomic(target, async (temp) => {
     if (format !== 'sqlite') {
       const codec = streamCodec(format);
@@ -78,7 +80,7 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
         const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal)), { objectMode: false });
         return compressor ? [encoded, compressor, hasher.stage] : [encoded, hasher.stage];
       };
-      await pipeIntoFile(temp, stages, { highWaterMark: 1024 * 1024, writebackEveryBytes: WRITEBACK_BYTES, ...(signal ? { signal } : {}) });
+      await pipeIntoFile(temp, stages, { highWaterMark: 1024 * 1024, writebackEveryBytes: WRITEBACK_BYTES, sync: true, ...(signal ? { signal } : {}) });
       return hasher.result();
     }
     if (compression === 'none') {
@@ -93,13 +95,14 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
       await pipeIntoFile(temp, () => [createReadStream(raw, { highWaterMark: 1024 * 1024 }), createCompressor(compression, size)!, hasher.stage], {
         highWaterMark: 1024 * 1024,
         writebackEveryBytes: WRITEBACK_BYTES,
+        sync: true,
         ...(signal ? { signal } : {}),
       });
       return hasher.result();
     } finally {
       await removeQuietly(raw);
     }
-  });
+  }, { synced });
   return {
     path: target,
     format,

@@ -42,13 +42,18 @@ export async function removeQuietly(file: string): Promise<void> {
 /**
  * Writes `target` atomically: `produce` fills a temp file beside it; then the temp file is
  * fsynced, renamed over the target and the folder fsynced. If anything fails or is aborted the
- * temp file is removed and the target is untouched.
+ * temp file is removed and the target is untouched. `synced`: `produce` fsyncs the file itself
+ * before it resolves (on the descriptor it wrote through), so it is not opened again for that.
  */
-export async function writeAtomic<T>(target: string, produce: (tempPath: string) => Promise<T>): Promise<T> {
+export async function writeAtomic<T>(
+  target: string,
+  produce: (tempPath: string) => Promise<T>,
+  options: { synced?: boolean } = {},
+): Promise<T> {
   const temp = tempPathFor(target);
   try {
     const result = await produce(temp);
-    await fsyncFile(temp);
+    if (!options.synced) await fsyncFile(temp);
     await fs.rename(temp, target);
     await fsyncDir(path.dirname(target));
     return result;
@@ -59,7 +64,7 @@ export async function writeAtomic<T>(target: string, produce: (tempPath: string)
 }
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await writeAtomic(target, (temp) => fs.writeFile(temp, data, { flag: 'wx' }));
+  await writeAtomic(target, (temp) => fs.writeFile(temp, data, { flag: 'wx', flush: true }), { synced: true });
 }
 
 export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {

@@ -127,4 +127,28 @@ describe('pipeIntoFile', () => {
       expect(openDescriptorsOf(file)).toBe(0);
     });
   });
+
+  describe('sync', () => {
+    async function fileHandlePrototype(): Promise<{ sync: () => Promise<void> }> {
+      const probe = await fsp.open(path.join(dir, 'probe'), 'w');
+      await probe.close();
+      return Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    }
+    afterEach(() => vi.restoreAllMocks());
+
+    it('fsyncs the file on its own descriptor before closing it', async () => {
+      const calls = vi.spyOn(await fileHandlePrototype(), 'sync');
+      const file = path.join(dir, 'out');
+      await pipeIntoFile(file, () => [Readable.from([Buffer.from('durable')])], { sync: true });
+      expect(calls).toHaveBeenCalledTimes(1);
+      expect(readFileSync(file, 'utf8')).toBe('durable');
+    });
+
+    it('a failed fsync fails the write and closes the file', async () => {
+      vi.spyOn(await fileHandlePrototype(), 'sync').mockRejectedValue(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      const file = path.join(dir, 'out');
+      await expect(pipeIntoFile(file, () => [Readable.from([Buffer.from('x')])], { sync: true })).rejects.toMatchObject({ code: 'EIO' });
+      expect(openDescriptorsOf(file)).toBe(0);
+    });
+  });
 });
