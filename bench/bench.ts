@@ -2,11 +2,13 @@
  * `npm run bench [-- --quick]`: SPEC §7's workloads against this machine's own limits, measured
  * in the same run. Prints one table and writes bench/results/latest.json and docs/BENCHMARKS.md.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabasePersistence, VectorDB, generateSampleData, type Compression, type Format } from '../core/index.js';
+import { writeFileAtomic } from '../core/io/atomic-write.js';
 import { measureCodecRates, measureLimits, type CodecRates, type MachineLimits } from './limits.js';
 import { measure, medianOf, type Measurement } from './measure.js';
 import { renderMarkdown, renderTable, type Row } from './report.js';
@@ -193,6 +195,17 @@ async function benchWorkload(count: number, dimension: number, rows: Row[]): Pro
   return limits;
 }
 
+/** The commit the results belong to, marked when the working tree had uncommitted changes. */
+function commitUnderTest(): string {
+  try {
+    const run = (args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = run(['rev-parse', '--short', 'HEAD']);
+    return run(['status', '--porcelain', '--untracked-files=no']) === '' ? head : `${head} with uncommitted changes`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 async function main(): Promise<void> {
   const rows: Row[] = [];
   const limits: Record<string, MachineLimits> = {};
@@ -204,14 +217,16 @@ async function main(): Promise<void> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
+    commit: commitUnderTest(),
     quick,
   };
   console.log('\n');
   console.log(renderTable(rows, limits));
   const resultsDir = path.join(root, 'bench', 'results');
   await fs.mkdir(resultsDir, { recursive: true });
-  await fs.writeFile(path.join(resultsDir, quick ? 'quick.json' : 'latest.json'), JSON.stringify({ machine, limits, rows }, null, 2));
-  if (!quick) await fs.writeFile(path.join(root, 'docs', 'BENCHMARKS.md'), renderMarkdown(rows, limits, machine));
+  // Atomic, like every write of the engine: an interrupted run keeps the previous results whole.
+  await writeFileAtomic(path.join(resultsDir, quick ? 'quick.json' : 'latest.json'), JSON.stringify({ machine, limits, rows }, null, 2));
+  if (!quick) await writeFileAtomic(path.join(root, 'docs', 'BENCHMARKS.md'), renderMarkdown(rows, limits, machine));
 }
 
 main().catch((err: unknown) => {
