@@ -412,6 +412,20 @@ for (const threaded of [false, true]) {
       const entries = makeEntries(12, dim, 3);
       const ourFile = async () => (await encode(headerFor(dim, entries.length), toChunks(entries, dim, 5))).file;
 
+      it('refuses a file whose "format" member was damaged (it must not lose its checks by reading as legacy)', async () => {
+        const file = await ourFile();
+        const at = file.indexOf('vecsnap-json');
+        expect(at).toBeGreaterThan(0);
+        for (const offset of [0, 7, 11]) {
+          const damaged = Buffer.from(file);
+          damaged[at + offset]! ^= 0x01;
+          expect(await codeOf(() => drain(damaged)), `bit flipped at ${offset}`).toBe('CORRUPT_FILE');
+        }
+        // A file of the original module has no "format" member at all, and still reads as legacy.
+        const legacy = Buffer.from(JSON.stringify({ version: '1.0.0', options: { dimension: 2 }, vectors: [{ id: 'a', vector: [1, 2] }] }));
+        expect((await drain(legacy)).dataset.legacy).toBe(true);
+      });
+
       it('reports a file truncated at any offset as CORRUPT_FILE', async () => {
         const file = await ourFile();
         const end = file.lastIndexOf('}');

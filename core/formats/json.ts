@@ -446,6 +446,11 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
     if ((await r.peek()) !== 0x5b) throw corruptJson('its "vectors" member is not an array');
     r.pos++;
     ours = members.get('format') === FORMAT_NAME;
+    // The original module never wrote a "format" member. One naming something else is a damaged
+    // (or foreign) file: read as legacy it would lose its content check without a word.
+    if (!ours && members.has('format')) {
+      throw corruptJson(`its "format" member is ${JSON.stringify(members.get('format')).slice(0, 60)}, not "${FORMAT_NAME}"`);
+    }
     if (ours) r.setTap(undefined);
     const stated = [members.get('options'), members.get('stats')].some((m) => isPlainObject(m) && m.dimension !== undefined);
     header = headerFrom(members, stated ? undefined : await firstVectorLength(r));
