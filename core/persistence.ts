@@ -22,6 +22,7 @@ import {
 import { inspectDatasetFile, type FileInspection } from './inspect.js';
 import type { Compression, Format, LongOperationOptions, Metadata } from './types.js';
 import { checkCompression, checkFormat, defaultSavePath, findLatestSave } from './save-paths.js';
+import { optionalCount } from './validation.js';
 import type {
   ExportOptions,
   ExportResult,
@@ -266,10 +267,7 @@ export class DatabasePersistence {
   // ---- snapshots --------------------------------------------------------------------------
 
   async createSnapshot(name: string, metadata?: Metadata, options: CreateSnapshotOptions = {}): Promise<SnapshotMetadata> {
-    const keep = options.maxSnapshots;
-    if (keep !== undefined && (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)) {
-      throw new VecSnapError('INVALID_ARGUMENT', `maxSnapshots must be a whole number of at least 1 (got ${String(keep)}); nothing was written.`);
-    }
+    const keep = optionalCount(options.maxSnapshots, 'maxSnapshots');
     return this.exclusive(async () => {
       const meta = await this.snapshots.create(this.db, name, metadata, {
         ...options,
@@ -277,7 +275,7 @@ export class DatabasePersistence {
         compression: checkCompression(options.compression ?? this.options.compression),
         batchSize: this.options.batchSize,
       });
-      await this.snapshots.enforceRetention(options.maxSnapshots ?? this.options.maxSnapshots, meta.id);
+      await this.snapshots.enforceRetention(keep ?? this.options.maxSnapshots, meta.id);
       return meta;
     });
   }

@@ -190,6 +190,15 @@ export function cloneMetadata(id: string, metadata: unknown, owned = false): Clo
   return { value, approxBytes: bytes };
 }
 
+/** `value` when it is a whole number ≥ 1 (or absent); INVALID_ARGUMENT naming `what` otherwise. */
+export function optionalCount(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new VecSnapError('INVALID_ARGUMENT', `${what} must be a whole number of at least 1 (got ${JSON.stringify(value) ?? String(value)}).`);
+  }
+  return value;
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;

@@ -1,9 +1,7 @@
-import { pbkdf2 } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { codeOf, makeDb, tempDir } from '../test-helpers/fixtures.js';
+import { busyThreadPool, codeOf, makeDb, tempDir } from '../test-helpers/fixtures.js';
 import type { Compression, Format } from '../types.js';
 import { writeDatasetFile } from './dataset-io.js';
 
@@ -30,7 +28,7 @@ describe('writeDatasetFile under abort', () => {
       const header = { dimension: 8, metric: db.metric, count: db.size, createdAt: 1 };
       for (let round = 0; round < 12; round++) {
         // Every few rounds the thread pool is busy, so the temp file's open waits in its queue.
-        const busy = round % 3 === 0 ? Promise.all([1, 2, 3, 4].map(() => promisify(pbkdf2)('x', 'y', 100_000, 32, 'sha256'))) : undefined;
+        const busy = round % 3 === 0 ? busyThreadPool(100_000) : undefined;
         const controller = new AbortController();
         const abortAfter = round % 4; // 0: before the first chunk is even asked for
         if (abortAfter === 0) controller.abort();

@@ -1,8 +1,8 @@
-import { existsSync, promises as fsp, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TRICKY_IDS, rng, tempDir } from '../test-helpers/fixtures.js';
+import { TRICKY_IDS, fileHandlePrototype, rng, tempDir } from '../test-helpers/fixtures.js';
 import type { DatasetHeader, EntryChunk, Metadata } from '../types.js';
 import { binaryCodec } from './binary.js';
 import type { EncodeSummary, StreamCodec } from './codec.js';
@@ -338,15 +338,10 @@ describe('sqlite: damage, foreign files and failures', () => {
   });
 
   describe('early write-back', () => {
-    async function fileHandlePrototype(): Promise<{ datasync: () => Promise<void> }> {
-      const probe = await fsp.open(freshPath('probe'), 'w');
-      await probe.close();
-      return Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
-    }
     afterEach(() => vi.restoreAllMocks());
 
     it('asks the disk to write back while rows go in, and the file reads back whole', async () => {
-      const calls = vi.spyOn(await fileHandlePrototype(), 'datasync');
+      const calls = vi.spyOn(await fileHandlePrototype(dir), 'datasync');
       const big = makeData(4000, 8, 4);
       const file = freshPath('writeback');
       const summary = await writeSqliteFile(file, headerFor(8, 4000), chunked(big, 8, 100), { writebackEveryBytes: 16 * 1024 });
@@ -358,7 +353,7 @@ describe('sqlite: damage, foreign files and failures', () => {
     });
 
     it('a failed write-back fails the write (IO_ERROR) and removes the file', async () => {
-      vi.spyOn(await fileHandlePrototype(), 'datasync').mockRejectedValue(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      vi.spyOn(await fileHandlePrototype(dir), 'datasync').mockRejectedValue(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
       const file = freshPath('writeback-failed');
       const big = makeData(4000, 8, 4);
       expect(await codeOf(() => writeSqliteFile(file, headerFor(8, 4000), chunked(big, 8, 100), { writebackEveryBytes: 16 * 1024 }))).toBe('IO_ERROR');

@@ -195,16 +195,14 @@ export async function writeSqliteFile(
     db.close();
     db = undefined;
     await writeback?.finish();
+    await handle?.close();
     return { count, contentChecksum };
   } catch (err) {
     closeQuietly(db);
     await writeback?.finish().catch(() => undefined);
     await handle?.close().catch(() => undefined);
-    handle = undefined;
     await removeDbFiles(path);
     throw mapSqliteError(err, action);
-  } finally {
-    await handle?.close().catch(() => undefined);
   }
 }
 

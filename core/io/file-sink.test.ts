@@ -1,23 +1,17 @@
-import { pbkdf2 } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
-import { promises as fsp } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { tempDir } from '../test-helpers/fixtures.js';
+import { busyThreadPool, fileHandlePrototype, tempDir } from '../test-helpers/fixtures.js';
 import { pipeIntoFile } from './file-sink.js';
 
 let dir: string;
 let cleanup: () => void;
 beforeEach(() => ({ dir, cleanup } = tempDir()));
-afterEach(() => cleanup());
-
-/** Occupies every libuv thread-pool thread for a while, so file opens wait in the queue. */
-function busyThreadPool(): Promise<unknown> {
-  const size = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  return Promise.all(Array.from({ length: size }, () => promisify(pbkdf2)('x', 'y', 300_000, 32, 'sha256')));
-}
+afterEach(() => {
+  vi.restoreAllMocks();
+  cleanup();
+});
 
 function openDescriptorsOf(file: string): number {
   if (process.platform !== 'linux') return 0;
@@ -93,15 +87,8 @@ describe('pipeIntoFile', () => {
   });
 
   describe('early write-back', () => {
-    async function fileHandlePrototype(): Promise<{ datasync: () => Promise<void> }> {
-      const probe = await fsp.open(path.join(dir, 'probe'), 'w');
-      await probe.close();
-      return Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
-    }
-    afterEach(() => vi.restoreAllMocks());
-
     it('asks for write-back while the file is produced, never two at once, and writes every byte', async () => {
-      const proto = await fileHandlePrototype();
+      const proto = await fileHandlePrototype(dir);
       let running = 0;
       let most = 0;
       const calls = vi.spyOn(proto, 'datasync').mockImplementation(async function (this: unknown) {
@@ -119,7 +106,7 @@ describe('pipeIntoFile', () => {
     });
 
     it('fails the write when a write-back fails (the error would not be reported again)', async () => {
-      const proto = await fileHandlePrototype();
+      const proto = await fileHandlePrototype(dir);
       vi.spyOn(proto, 'datasync').mockRejectedValue(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
       const file = path.join(dir, 'out');
       const pieces = Array.from({ length: 64 }, () => Buffer.alloc(64 * 1024, 1));
@@ -129,15 +116,8 @@ describe('pipeIntoFile', () => {
   });
 
   describe('sync', () => {
-    async function fileHandlePrototype(): Promise<{ sync: () => Promise<void> }> {
-      const probe = await fsp.open(path.join(dir, 'probe'), 'w');
-      await probe.close();
-      return Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
-    }
-    afterEach(() => vi.restoreAllMocks());
-
     it('fsyncs the file on its own descriptor before closing it', async () => {
-      const calls = vi.spyOn(await fileHandlePrototype(), 'sync');
+      const calls = vi.spyOn(await fileHandlePrototype(dir), 'sync');
       const file = path.join(dir, 'out');
       await pipeIntoFile(file, () => [Readable.from([Buffer.from('durable')])], { sync: true });
       expect(calls).toHaveBeenCalledTimes(1);
@@ -145,7 +125,7 @@ describe('pipeIntoFile', () => {
     });
 
     it('a failed fsync fails the write and closes the file', async () => {
-      vi.spyOn(await fileHandlePrototype(), 'sync').mockRejectedValue(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      vi.spyOn(await fileHandlePrototype(dir), 'sync').mockRejectedValue(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
       const file = path.join(dir, 'out');
       await expect(pipeIntoFile(file, () => [Readable.from([Buffer.from('x')])], { sync: true })).rejects.toMatchObject({ code: 'EIO' });
       expect(openDescriptorsOf(file)).toBe(0);

@@ -12,13 +12,8 @@ export const GZIP_BLOCK_BYTES = 4 * 1024 * 1024;
 export interface ParallelGzipOptions {
   level?: number;
   blockBytes?: number;
-  /** Members compressed at once; see defaultConcurrency. */
+  /** Members compressed at once; one per gzip worker by default (each holds ~8 MiB, input and output). */
   concurrency?: number;
-}
-
-/** One member in flight per gzip worker; each holds ~8 MiB (input and output). */
-function defaultConcurrency(): number {
-  return gzipPoolSize();
 }
 
 function newBlock(bytes: number): Buffer {
@@ -52,7 +47,7 @@ export class ParallelGzip extends Transform {
     super();
     this.level = options.level ?? zlib.constants.Z_DEFAULT_COMPRESSION;
     this.blockBytes = options.blockBytes ?? GZIP_BLOCK_BYTES;
-    this.concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
+    this.concurrency = Math.max(1, options.concurrency ?? gzipPoolSize());
     this.block = newBlock(this.blockBytes);
   }
 

@@ -2,6 +2,7 @@ import { VecSnapError } from '../errors.js';
 import { VectorDB } from '../vector-db.js';
 import { generateSampleData } from '../sample-data.js';
 import { checkCompression, checkFormat } from '../save-paths.js';
+import { optionalCount } from '../validation.js';
 import { API_METHODS } from './contract.js';
 import type {
   ApiMethod,
@@ -138,17 +139,15 @@ export async function createService(options: ServiceOptions): Promise<VecSnapSer
       const format = r.format === undefined ? workspace.settings.format : checkFormat(r.format);
       const compression = r.compression === undefined ? workspace.settings.compression : checkCompression(r.compression);
       const note = typeof r.note === 'string' && r.note.trim() !== '' ? r.note.trim() : undefined;
-      const keep = r.keep;
-      if (keep !== undefined && (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)) {
-        throw new VecSnapError('INVALID_ARGUMENT', `The number of snapshots to keep must be a whole number of at least 1 (got ${JSON.stringify(keep)}).`);
-      }
+      // Checked before the job starts, so a bad value is refused at once rather than as a failed job.
+      const keep = optionalCount(r.keep, 'The number of snapshots to keep');
       return jobs.start('snapshot-create', `Snapshot "${name}"`, clientId, ({ signal, onProgress }) =>
         workspace.persistence.createSnapshot(name, undefined, {
           format,
           compression,
           ...(note !== undefined ? { note } : {}),
           ...(tags !== undefined ? { tags } : {}),
-          ...(typeof keep === 'number' ? { maxSnapshots: keep } : {}),
+          ...(keep !== undefined ? { maxSnapshots: keep } : {}),
           signal,
           onProgress,
         }),

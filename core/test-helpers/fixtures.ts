@@ -1,6 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { pbkdf2 } from 'node:crypto';
+import { mkdtempSync, promises as fsp, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { prng } from '../sample-data.js';
 import type { Metric } from '../types.js';
@@ -84,4 +86,21 @@ export async function codeOf(promise: Promise<unknown>): Promise<string> {
     return (err as { code?: string }).code ?? `no code: ${String(err)}`;
   }
   return 'resolved';
+}
+
+/**
+ * Occupies every libuv thread-pool thread for a while, so file operations started meanwhile wait
+ * in its queue (what makes races with background opens and writes happen every time).
+ */
+export function busyThreadPool(iterations = 300_000): Promise<unknown> {
+  const size = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  return Promise.all(Array.from({ length: size }, () => promisify(pbkdf2)('x', 'y', iterations, 32, 'sha256')));
+}
+
+/** FileHandle's prototype (Node does not export the class), for spying on sync and datasync. */
+export async function fileHandlePrototype(dir: string): Promise<{ sync: () => Promise<void>; datasync: () => Promise<void> }> {
+  const probe = await fsp.open(path.join(dir, '.filehandle-probe'), 'w');
+  await probe.close();
+  await fsp.rm(path.join(dir, '.filehandle-probe'));
+  return Object.getPrototypeOf(probe) as { sync: () => Promise<void>; datasync: () => Promise<void> };
 }
