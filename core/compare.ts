@@ -35,36 +35,52 @@ export interface CompareContentOptions extends LongOperationOptions {
   verifyChecksum?: boolean;
 }
 
+/** Bits of `differ`'s answer. */
+export const VECTOR_DIFFERS = 1;
+export const METADATA_DIFFERS = 2;
+
+/** How the diff reads the entries of one kind of chunk. */
+export interface EntryAccess<C> {
+  count(chunk: C): number;
+  id(chunk: C, i: number): string;
+  /** VECTOR_DIFFERS | METADATA_DIFFERS for entry i of a chunk of A against entry k of one of B. */
+  differ(a: C, i: number, b: C, k: number): number;
+  /** Entry i alone, copied: an entry that waits must not keep its whole chunk in memory. */
+  single(chunk: C, i: number): C;
+}
+
 /** An entry read from one side that the other side has not matched yet. */
-interface Waiting {
-  bits: Uint32Array;
-  meta: string | undefined;
+interface Waiting<C> {
+  /** A chunk of this one entry (see EntryAccess.single). */
+  entry: C;
   /** Position in its own file: samples are reported in file order. */
   position: number;
 }
 
 /** One side's stream, read a chunk ahead so both decoders work while entries are compared. */
-class Side {
-  private readonly chunks: AsyncIterator<EntryChunk>;
-  private next: Promise<IteratorResult<EntryChunk>> | undefined;
-  chunk: EntryChunk | undefined;
-  bits: Uint32Array = new Uint32Array(0);
+class Side<C> {
+  private next: Promise<IteratorResult<C>> | undefined;
+  chunk: C | undefined;
+  /** Entries in `chunk`. */
+  length = 0;
   /** Index in `chunk` of the entry to take next. */
   at = 0;
   /** Entries taken so far. */
   position = 0;
   done = false;
   /** Entries of this side waiting for the other, in this side's file order. */
-  readonly waiting = new Map<string, Waiting>();
+  readonly waiting = new Map<string, Waiting<C>>();
 
-  constructor(dataset: OpenedDataset) {
-    this.chunks = dataset.chunks[Symbol.asyncIterator]();
+  constructor(
+    private readonly chunks: AsyncIterator<C>,
+    private readonly access: EntryAccess<C>,
+  ) {
     this.next = this.chunks.next();
   }
 
   /** True when `chunk[at]` is an entry; false at the end of the file. */
   async ready(): Promise<boolean> {
-    while (!this.done && (this.chunk === undefined || this.at >= this.chunk.ids.length)) {
+    while (!this.done && (this.chunk === undefined || this.at >= this.length)) {
       const result = await this.next!;
       if (result.done) {
         this.done = true;
@@ -73,7 +89,7 @@ class Side {
         break;
       }
       this.chunk = result.value;
-      this.bits = new Uint32Array(result.value.vectors.buffer, result.value.vectors.byteOffset, result.value.vectors.length);
+      this.length = this.access.count(result.value);
       this.at = 0;
       this.next = this.chunks.next();
       // A rejected prefetch is reported when it is awaited, not as an unhandled rejection.
@@ -98,17 +114,146 @@ function sameBits(a: Uint32Array, offA: number, b: Uint32Array, offB: number, n:
   return true;
 }
 
+/** A decoded chunk with its vectors seen as bits (NaN payloads and -0 compare exactly). */
+interface BitsChunk {
+  chunk: EntryChunk;
+  bits: Uint32Array;
+}
+
+function bitsChunk(chunk: EntryChunk): BitsChunk {
+  return { chunk, bits: new Uint32Array(chunk.vectors.buffer, chunk.vectors.byteOffset, chunk.vectors.length) };
+}
+
+async function* withBits(chunks: AsyncIterable<EntryChunk>): AsyncGenerator<BitsChunk> {
+  for await (const chunk of chunks) yield bitsChunk(chunk);
+}
+
+function decodedAccess(dimA: number, dimB: number): EntryAccess<BitsChunk> {
+  const sameDim = dimA === dimB;
+  return {
+    count: (c) => c.chunk.ids.length,
+    id: (c, i) => c.chunk.ids[i]!,
+    differ: (a, i, b, k) =>
+      (sameDim && sameBits(a.bits, i * dimA, b.bits, k * dimB, dimA) ? 0 : VECTOR_DIFFERS) |
+      (metaText(a.chunk, i) === metaText(b.chunk, k) ? 0 : METADATA_DIFFERS),
+    single: (c, i) => {
+      const dim = c.chunk.vectors.length / c.chunk.ids.length;
+      return bitsChunk({
+        ids: [c.chunk.ids[i]!],
+        vectors: c.chunk.vectors.slice(i * dim, (i + 1) * dim),
+        metadata: [c.chunk.metadata[i]],
+      });
+    },
+  };
+}
+
 /**
- * Exact content diff of two dataset files; vectors compare bit for bit, metadata as JSON text.
- *
- * Both files are read at once, in step. Two snapshots of one database list their entries in the
- * same order (updates keep their place, inserts go to the end), so nearly every entry meets its
- * counterpart at the same step and is compared and dropped at once; only entries out of step wait
- * in a map until the other side reaches them. Memory follows how far the files differ in order,
- * not their size, and neither decoder waits for the other to finish.
+ * The diff of two entry streams. Both are read at once, in step. Two snapshots of one database
+ * list their entries in the same order (updates keep their place, inserts go to the end), so
+ * nearly every entry meets its counterpart at the same step and is compared and dropped at once;
+ * only entries out of step wait (copied out of their chunk) in a map until the other side reaches
+ * them. Memory follows how far the files differ in order, not their size, and neither reader
+ * waits for the other to finish.
  */
-export async function compareDatasetFiles(fileA: string, fileB: string, options: CompareContentOptions = {}): Promise<ContentDiff> {
+export async function diffEntries<C>(
+  chunksA: AsyncIterator<C>,
+  chunksB: AsyncIterator<C>,
+  access: EntryAccess<C>,
+  options: { sampleSize?: number; signal?: AbortSignal | undefined },
+): Promise<ContentDiff> {
   const sampleSize = options.sampleSize ?? 20;
+  const a = new Side(chunksA, access);
+  const b = new Side(chunksB, access);
+  try {
+    const diff = emptyContentDiff();
+    // Changed entries are found out of B's order when they were out of step; keep the earliest.
+    const changedSamples: { id: string; position: number }[] = [];
+
+    const record = (id: string, positionB: number, differs: number): void => {
+      if (differs === 0) {
+        diff.unchanged++;
+        return;
+      }
+      diff.changed++;
+      if (differs & VECTOR_DIFFERS) diff.vectorsChanged++;
+      if (differs & METADATA_DIFFERS) diff.metadataChanged++;
+      if (sampleSize > 0) {
+        changedSamples.push({ id, position: positionB });
+        if (changedSamples.length >= 4 * sampleSize) {
+          changedSamples.sort((x, y) => x.position - y.position);
+          changedSamples.length = sampleSize;
+        }
+      }
+    };
+
+    /** Takes the current entry of `side`: matched against what `other` left waiting, or left to wait. */
+    const take = (side: Side<C>, other: Side<C>, sideIsA: boolean): void => {
+      const chunk = side.chunk!;
+      const i = side.at++;
+      const position = side.position++;
+      const id = access.id(chunk, i);
+      const match = other.waiting.get(id);
+      if (match === undefined) {
+        side.waiting.set(id, { entry: access.single(chunk, i), position });
+        return;
+      }
+      other.waiting.delete(id);
+      const differs = sideIsA ? access.differ(chunk, i, match.entry, 0) : access.differ(match.entry, 0, chunk, i);
+      record(id, sideIsA ? match.position : position, differs);
+    };
+
+    for (;;) {
+      throwIfAborted(options.signal, 'Comparing');
+      const [hasA, hasB] = await Promise.all([a.ready(), b.ready()]);
+      if (!hasA && !hasB) break;
+      if (hasA && hasB) {
+        const chunkA = a.chunk!;
+        const chunkB = b.chunk!;
+        // The common case: both files in step, compared without touching the maps.
+        const steps = Math.min(a.length - a.at, b.length - b.at);
+        for (let s = 0; s < steps; s++) {
+          const i = a.at;
+          const k = b.at;
+          const id = access.id(chunkA, i);
+          if (id !== access.id(chunkB, k)) {
+            // Out of step: each entry matches what the other side left waiting, or waits itself.
+            // (Ids are unique within a file, so an id both sides hold at this step waits nowhere.)
+            take(a, b, true);
+            take(b, a, false);
+            continue;
+          }
+          a.at++;
+          b.at++;
+          a.position++;
+          record(id, b.position++, access.differ(chunkA, i, chunkB, k));
+        }
+      } else if (hasA) {
+        take(a, b, true);
+      } else {
+        take(b, a, false);
+      }
+    }
+
+    // Maps keep insertion order, which is each file's order.
+    for (const id of a.waiting.keys()) {
+      diff.removed++;
+      if (diff.samples.removed.length < sampleSize) diff.samples.removed.push(id);
+    }
+    for (const id of b.waiting.keys()) {
+      diff.added++;
+      if (diff.samples.added.length < sampleSize) diff.samples.added.push(id);
+    }
+    changedSamples.sort((x, y) => x.position - y.position);
+    diff.samples.changed = changedSamples.slice(0, sampleSize).map((c) => c.id);
+    return diff;
+  } finally {
+    await a.settle();
+    await b.settle();
+  }
+}
+
+/** Exact content diff of two dataset files; vectors compare bit for bit, metadata as JSON text (see diffEntries). */
+export async function compareDatasetFiles(fileA: string, fileB: string, options: CompareContentOptions = {}): Promise<ContentDiff> {
   const progress = new ProgressReporter('compare', options.onProgress);
   const verify = options.verifyChecksum ?? true;
   let bytesA = 0;
@@ -127,8 +272,6 @@ export async function compareDatasetFiles(fileA: string, fileB: string, options:
     },
   });
   let datasetB: OpenedDataset | undefined;
-  let a: Side | undefined;
-  let b: Side | undefined;
   try {
     datasetB = await openDatasetFile(fileB, {
       verifyChecksum: verify,
@@ -139,100 +282,15 @@ export async function compareDatasetFiles(fileA: string, fileB: string, options:
       },
     });
     totalBytes = datasetA.fileSize + datasetB.fileSize;
-    a = new Side(datasetA);
-    b = new Side(datasetB);
-    const dimA = datasetA.header.dimension;
-    const dimB = datasetB.header.dimension;
-    const sameDim = dimA === dimB;
-    const diff = emptyContentDiff();
-    // Changed entries are found out of B's order when they were out of step; keep the earliest.
-    const changedSamples: { id: string; position: number }[] = [];
-
-    const record = (id: string, positionB: number, vectorDiffers: boolean, metaDiffers: boolean): void => {
-      if (!vectorDiffers && !metaDiffers) {
-        diff.unchanged++;
-        return;
-      }
-      diff.changed++;
-      if (vectorDiffers) diff.vectorsChanged++;
-      if (metaDiffers) diff.metadataChanged++;
-      if (sampleSize > 0) {
-        changedSamples.push({ id, position: positionB });
-        if (changedSamples.length >= 4 * sampleSize) {
-          changedSamples.sort((x, y) => x.position - y.position);
-          changedSamples.length = sampleSize;
-        }
-      }
-    };
-
-    /** Takes the current entry of `side`: matched against what `other` left waiting, or left to wait. */
-    const take = (side: Side, other: Side, dim: number, sideIsA: boolean): void => {
-      const chunk = side.chunk!;
-      const i = side.at++;
-      const position = side.position++;
-      const id = chunk.ids[i]!;
-      const meta = metaText(chunk, i);
-      const match = other.waiting.get(id);
-      if (match === undefined) {
-        // A view, not a copy: in-step files never get here, and out-of-step ones keep a chunk alive.
-        side.waiting.set(id, { bits: side.bits.subarray(i * dim, (i + 1) * dim), meta, position });
-        return;
-      }
-      other.waiting.delete(id);
-      const vectorDiffers = !sameDim || !sameBits(side.bits, i * dim, match.bits, 0, dim);
-      record(id, sideIsA ? match.position : position, vectorDiffers, meta !== match.meta);
-    };
-
-    for (;;) {
-      throwIfAborted(options.signal, 'Comparing');
-      const [hasA, hasB] = await Promise.all([a.ready(), b.ready()]);
-      if (!hasA && !hasB) break;
-      if (hasA && hasB) {
-        const chunkA = a.chunk!;
-        const chunkB = b.chunk!;
-        // The common case: both files in step, compared without touching the maps.
-        const steps = Math.min(chunkA.ids.length - a.at, chunkB.ids.length - b.at);
-        for (let s = 0; s < steps; s++) {
-          const i = a.at;
-          const k = b.at;
-          const id = chunkA.ids[i]!;
-          if (id !== chunkB.ids[k]) {
-            // Out of step: each entry matches what the other side left waiting, or waits itself.
-            // (Ids are unique within a file, so an id both sides hold at this step waits nowhere.)
-            take(a, b, dimA, true);
-            take(b, a, dimB, false);
-            continue;
-          }
-          a.at++;
-          b.at++;
-          a.position++;
-          const positionB = b.position++;
-          const vectorDiffers = !sameDim || !sameBits(a.bits, i * dimA, b.bits, k * dimB, dimA);
-          record(id, positionB, vectorDiffers, metaText(chunkA, i) !== metaText(chunkB, k));
-        }
-      } else if (hasA) {
-        take(a, b, dimA, true);
-      } else {
-        take(b, a, dimB, false);
-      }
-    }
-
-    // Maps keep insertion order, which is each file's order.
-    for (const id of a.waiting.keys()) {
-      diff.removed++;
-      if (diff.samples.removed.length < sampleSize) diff.samples.removed.push(id);
-    }
-    for (const id of b.waiting.keys()) {
-      diff.added++;
-      if (diff.samples.added.length < sampleSize) diff.samples.added.push(id);
-    }
-    changedSamples.sort((x, y) => x.position - y.position);
-    diff.samples.changed = changedSamples.slice(0, sampleSize).map((c) => c.id);
+    const diff = await diffEntries(
+      withBits(datasetA.chunks),
+      withBits(datasetB.chunks),
+      decodedAccess(datasetA.header.dimension, datasetB.header.dimension),
+      options,
+    );
     progress.done('Comparison finished', { current: totalBytes, total: totalBytes });
     return diff;
   } finally {
-    await a?.settle();
-    await b?.settle();
     await datasetA.close();
     await datasetB?.close();
   }

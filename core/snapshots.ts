@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { VecSnapError, throwIfAborted } from './errors.js';
+import { compareJsonFileTexts } from './compare-json-text.js';
 import { compareDatasetFiles, emptyContentDiff, type ContentDiff } from './compare.js';
 import { openDatasetFile, writeDatasetFile } from './formats/dataset-io.js';
 import { writeAtomic } from './io/atomic-write.js';
@@ -358,7 +359,12 @@ export class SnapshotManager {
       new ProgressReporter('compare', options.onProgress).done('Both snapshots hold the same content');
       return result;
     }
-    result.diff = await compareDatasetFiles(a.file, b.file, options);
+    // VecSnap JSON compares by entry text, checked by the file checksums recorded here.
+    const asText =
+      a.meta.format === 'json' && b.meta.format === 'json'
+        ? await compareJsonFileTexts({ file: a.file, sha256: a.meta.checksum }, { file: b.file, sha256: b.meta.checksum }, options)
+        : null;
+    result.diff = asText ?? (await compareDatasetFiles(a.file, b.file, options));
     return result;
   }
 }

@@ -189,6 +189,37 @@ async function* mapErrors(source: AsyncIterable<EntryChunk>, file: string): Asyn
   }
 }
 
+export interface StoredBytes {
+  /** The file's content, decompressed. */
+  input: AsyncIterable<Buffer>;
+  /** SHA-256 of the stored bytes when asked for (`hashFile`); complete once `input` has ended. */
+  sha256(): string | undefined;
+  close(): Promise<void>;
+}
+
+/** Streams a stored file through the byte counter (and hasher) and its decompressor. */
+export function readStoredBytes(
+  file: string,
+  compression: Compression,
+  fileSize: number,
+  options: Pick<OpenDatasetOptions, 'onBytes' | 'hashFile'> = {},
+): StoredBytes {
+  const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  const decompressor = createDecompressor(compression);
+  const counter = byteCounter(options.onBytes, fileSize, options.hashFile ?? false);
+  const last = decompressor ?? counter.stream;
+  const streams = decompressor ? [raw, counter.stream, decompressor] : [raw, counter.stream];
+  // The callback form keeps errors flowing to the last stream, where the decoder reads.
+  pipelineCb(streams as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream], () => undefined);
+  return {
+    input: last as AsyncIterable<Buffer>,
+    sha256: counter.sha256,
+    close: async () => {
+      for (const s of streams) s.destroy();
+    },
+  };
+}
+
 /** Opens any dataset file, detecting format and compression from its content. */
 export async function openDatasetFile(file: string, options: OpenDatasetOptions = {}): Promise<OpenedDataset> {
   const detected = options.detected ?? (await detectFile(file));
@@ -203,18 +234,9 @@ export async function openDatasetFile(file: string, options: OpenDatasetOptions 
 
   if (format === 'sqlite') return openSqlite(file, compression, fileSize, verifyChecksum, options);
 
-  const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  const decompressor = createDecompressor(compression);
-  const counter = byteCounter(options.onBytes, fileSize, options.hashFile ?? false);
-  const last = decompressor ?? counter.stream;
-  const streams = decompressor ? [raw, counter.stream, decompressor] : [raw, counter.stream];
-  // The callback form keeps errors flowing to the last stream, where the decoder reads.
-  pipelineCb(streams as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream], () => undefined);
-  const close = async (): Promise<void> => {
-    for (const s of streams) s.destroy();
-  };
+  const { input, sha256, close } = readStoredBytes(file, compression, fileSize, options);
   try {
-    const decoded = await streamCodec(format).decode(last as AsyncIterable<Buffer>, {
+    const decoded = await streamCodec(format).decode(input, {
       verifyChecksum,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.reuseVectors ? { reuseVectors: true } : {}),
@@ -228,7 +250,7 @@ export async function openDatasetFile(file: string, options: OpenDatasetOptions 
       legacy: decoded.legacy,
       chunks: mapErrors(decoded.chunks, file),
       storedChecksum: () => decoded.storedChecksum(),
-      fileSha256: counter.sha256,
+      fileSha256: sha256,
       close,
     };
   } catch (err) {

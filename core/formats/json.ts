@@ -154,14 +154,32 @@ interface Slot {
  */
 export const jsonDecodeTuning = { threadMinValues: 1 << 21 };
 
+/** Where the parts of one entry lie in the buffer (filled by entryLayout). */
+export interface EntryLayout {
+  /** The id's opening and closing quote; `plainId` when it holds no escape. */
+  idOpen: number;
+  idClose: number;
+  plainId: boolean;
+  /** The vector's "[" and the index after its "]". */
+  vectorAt: number;
+  vectorEnd: number;
+  /** The metadata value's start and end, or -1 for both when the entry has none. */
+  metaAt: number;
+  metaEnd: number;
+}
+
+export function newEntryLayout(): EntryLayout {
+  return { idOpen: -1, idClose: -1, plainId: true, vectorAt: -1, vectorEnd: -1, metaAt: -1, metaEnd: -1 };
+}
+
 /**
- * Fast path for entries laid out as this writer (and JSON.stringify) writes them:
- * {"id":"…","vector":[…],"metadata":…} without whitespace. Writes the vector into
- * vectors[at…] — or, with vectors null, only finds its "]" and leaves it to the parser thread —;
- * returns the index after the entry, or -1 for anything else (the caller then finds the entry's
- * end and hands it to JSON.parse, which also reports errors precisely).
+ * Finds the parts of an entry laid out as this writer (and JSON.stringify) writes them:
+ * {"id":"…","vector":[…],"metadata":…} without whitespace. Returns the index after the entry,
+ * or -1 for any other layout or when the entry does not end within buf. Nothing inside the
+ * vector is checked: numbers hold no "]", so the first one ends it, and whoever parses the
+ * numbers checks them.
  */
-function fastEntry(buf: Buffer, i: number, vectors: Float32Array | null, at: number, dim: number, slot: Slot): number {
+export function entryLayout(buf: Buffer, i: number, layout: EntryLayout): number {
   if (!matchAt(buf, i, ID_PREFIX)) return -1;
   const open = i + ID_PREFIX.length - 1;
   let j = open + 1;
@@ -175,46 +193,69 @@ function fastEntry(buf: Buffer, i: number, vectors: Float32Array | null, at: num
     } else if (c < 0x20) return -1;
   }
   if (j >= buf.length) return -1;
-  let id: unknown;
-  if (plain) id = buf.toString('utf8', open + 1, j);
-  else {
-    try {
-      id = JSON.parse(buf.toString('utf8', open, j + 1));
-    } catch {
-      return -1;
-    }
-  }
   i = j + 1;
   if (!matchAt(buf, i, VECTOR_KEY)) return -1;
   const v = i + VECTOR_KEY.length;
-  if (vectors === null) {
-    // Numbers hold no "]": the first one ends the vector (the parser thread checks the rest).
-    if (buf[v] !== 0x5b) return -1;
-    i = buf.indexOf(0x5d, v);
-    if (i < 0) return -1;
-    i++;
-    slot.vectorAt = v;
-  } else {
-    i = parseFloat32Array(buf, v, vectors, at, dim);
-    if (i < 0) return -1;
-  }
-  let metadata: unknown;
+  if (buf[v] !== 0x5b) return -1;
+  const close = buf.indexOf(0x5d, v);
+  if (close < 0) return -1;
+  i = close + 1;
+  let metaAt = -1;
+  let metaEnd = -1;
   if (buf[i] !== 0x7d) {
     if (!matchAt(buf, i, METADATA_KEY)) return -1;
-    i += METADATA_KEY.length;
-    const end = scanValue(buf, i);
-    if (end < 0 || buf[end] !== 0x7d) return -1;
+    metaAt = i + METADATA_KEY.length;
+    metaEnd = scanValue(buf, metaAt);
+    if (metaEnd < 0 || buf[metaEnd] !== 0x7d) return -1;
+    i = metaEnd;
+  }
+  layout.idOpen = open;
+  layout.idClose = j;
+  layout.plainId = plain;
+  layout.vectorAt = v;
+  layout.vectorEnd = close + 1;
+  layout.metaAt = metaAt;
+  layout.metaEnd = metaEnd;
+  return i + 1;
+}
+
+/** The id of an entry found by entryLayout, or undefined when its escapes are not valid JSON. */
+export function layoutId(buf: Buffer, layout: EntryLayout): string | undefined {
+  if (layout.plainId) return buf.toString('utf8', layout.idOpen + 1, layout.idClose);
+  try {
+    return JSON.parse(buf.toString('utf8', layout.idOpen, layout.idClose + 1)) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+const LAYOUT = newEntryLayout();
+
+/**
+ * Fast path for entries in entryLayout's layout. Writes the vector into vectors[at…] — or, with
+ * vectors null, leaves it to the parser thread and records where its "[" is —; returns the index
+ * after the entry, or -1 for anything else (the caller then finds the entry's end and hands it to
+ * JSON.parse, which also reports errors precisely).
+ */
+function fastEntry(buf: Buffer, i: number, vectors: Float32Array | null, at: number, dim: number, slot: Slot): number {
+  const end = entryLayout(buf, i, LAYOUT);
+  if (end < 0) return -1;
+  const id = layoutId(buf, LAYOUT);
+  if (id === undefined) return -1;
+  if (vectors === null) slot.vectorAt = LAYOUT.vectorAt;
+  else if (parseFloat32Array(buf, LAYOUT.vectorAt, vectors, at, dim) !== LAYOUT.vectorEnd) return -1;
+  let metadata: unknown;
+  if (LAYOUT.metaAt >= 0) {
     try {
-      metadata = JSON.parse(buf.toString('utf8', i, end));
+      metadata = JSON.parse(buf.toString('utf8', LAYOUT.metaAt, LAYOUT.metaEnd));
     } catch {
       return -1;
     }
     if (metadata !== null && !isPlainObject(metadata)) return -1;
-    i = end;
   }
-  slot.id = id as string;
+  slot.id = id;
   slot.metadata = (metadata ?? undefined) as Metadata | undefined;
-  return i + 1;
+  return end;
 }
 
 /** Any entry as JSON.parse returned it: validated, its vector written into vectors[at…]. */
@@ -346,7 +387,7 @@ const METRIC_ALIASES: Record<string, Metric> = {
   ip: 'dot',
 };
 
-function headerFrom(members: Map<string, unknown>, firstLength: number | undefined): DatasetHeader {
+export function headerFrom(members: Map<string, unknown>, firstLength: number | undefined): DatasetHeader {
   const options = isPlainObject(members.get('options')) ? (members.get('options') as Record<string, unknown>) : {};
   const stats = isPlainObject(members.get('stats')) ? (members.get('stats') as Record<string, unknown>) : {};
   const dimension = options.dimension ?? stats.dimension ?? firstLength;
@@ -417,6 +458,38 @@ async function firstVectorLength(r: JsonReader): Promise<number | undefined> {
   }
 }
 
+/**
+ * Reads the members before "vectors" into `members` and consumes the array's "["; true when the
+ * file is VecSnap JSON (false: the original module's layout).
+ */
+export async function readJsonHead(r: JsonReader, members: Map<string, unknown>): Promise<boolean> {
+  const start = await r.peek();
+  if (start === -1) throw truncatedJson('before its first value (it is empty)');
+  if (start !== 0x7b) {
+    throw new VecSnapError('UNSUPPORTED_FORMAT', 'The file is not a JSON database: it does not start with "{".');
+  }
+  r.pos++;
+  for (let first = true; ; first = false) {
+    const key = await nextKey(r, first, 'in its header');
+    if (key === null) {
+      checkVersion(members);
+      throw corruptJson('it has no "vectors" array');
+    }
+    if (key === 'vectors') break;
+    members.set(key, await r.value('in its header'));
+    checkVersion(members);
+  }
+  if ((await r.peek()) !== 0x5b) throw corruptJson('its "vectors" member is not an array');
+  r.pos++;
+  const ours = members.get('format') === FORMAT_NAME;
+  // The original module never wrote a "format" member. One naming something else is a damaged
+  // (or foreign) file: read as legacy it would lose its content check without a word.
+  if (!ours && members.has('format')) {
+    throw corruptJson(`its "format" member is ${JSON.stringify(members.get('format')).slice(0, 60)}, not "${FORMAT_NAME}"`);
+  }
+  return ours;
+}
+
 async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {}): Promise<DecodedDataset> {
   const verify = options.verifyChecksum ?? true;
   const r = new JsonReader(input);
@@ -427,30 +500,7 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
   try {
     await r.skipBom();
     if (legacyHash) r.setTap((bytes) => legacyHash.update(bytes));
-    const start = await r.peek();
-    if (start === -1) throw truncatedJson('before its first value (it is empty)');
-    if (start !== 0x7b) {
-      throw new VecSnapError('UNSUPPORTED_FORMAT', 'The file is not a JSON database: it does not start with "{".');
-    }
-    r.pos++;
-    for (let first = true; ; first = false) {
-      const key = await nextKey(r, first, 'in its header');
-      if (key === null) {
-        checkVersion(members);
-        throw corruptJson('it has no "vectors" array');
-      }
-      if (key === 'vectors') break;
-      members.set(key, await r.value('in its header'));
-      checkVersion(members);
-    }
-    if ((await r.peek()) !== 0x5b) throw corruptJson('its "vectors" member is not an array');
-    r.pos++;
-    ours = members.get('format') === FORMAT_NAME;
-    // The original module never wrote a "format" member. One naming something else is a damaged
-    // (or foreign) file: read as legacy it would lose its content check without a word.
-    if (!ours && members.has('format')) {
-      throw corruptJson(`its "format" member is ${JSON.stringify(members.get('format')).slice(0, 60)}, not "${FORMAT_NAME}"`);
-    }
+    ours = await readJsonHead(r, members);
     if (ours) r.setTap(undefined);
     const stated = [members.get('options'), members.get('stats')].some((m) => isPlainObject(m) && m.dimension !== undefined);
     header = headerFrom(members, stated ? undefined : await firstVectorLength(r));
