@@ -426,6 +426,21 @@ for (const threaded of [false, true]) {
         expect((await drain(legacy)).dataset.legacy).toBe(true);
       });
 
+      it('refuses a file of ours whose trailer lost its content checksum (nothing would be checked)', async () => {
+        const file = (await ourFile()).toString('latin1');
+        const at = file.lastIndexOf('"contentChecksum"');
+        expect(at).toBeGreaterThan(0);
+        // The member's name damaged by one bit, and the member cut off the trailer.
+        const renamed = Buffer.from(file, 'latin1');
+        renamed[at + 1]! ^= 0x01;
+        const cut = Buffer.from(file.slice(0, at - 1) + '}\n', 'latin1');
+        for (const damaged of [renamed, cut]) {
+          expect(await codeOf(() => drain(damaged))).toBe('CORRUPT_FILE');
+          // Unverified reads still take it: the caller asked for no checks.
+          expect((await drain(damaged, { verifyChecksum: false })).entries).toHaveLength(entries.length);
+        }
+      });
+
       it('reports a file truncated at any offset as CORRUPT_FILE', async () => {
         const file = await ourFile();
         const end = file.lastIndexOf('}');

@@ -665,7 +665,9 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
       if (ours) {
         const checksum = members.get('contentChecksum');
         stored = typeof checksum === 'string' ? checksum : undefined;
-        if (digest && stored !== undefined && digest.digest() !== stored) {
+        // VecSnap always writes it: without it (a damaged or cut trailer) nothing would be checked.
+        if (digest && stored === undefined) throw corruptJson('its trailer has no "contentChecksum"');
+        if (digest && digest.digest() !== stored) {
           throw new VecSnapError(
             'CHECKSUM_MISMATCH',
             'The content checksum of the JSON file does not match its data: the file was changed or damaged.',
