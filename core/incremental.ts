@@ -121,9 +121,6 @@ export class IncrementalChain {
         metadata: { kind: DELTA_KIND, seq, baseContentChecksum: chain.base.contentChecksum, deleted },
       },
       chunks: db.readChunksFor(upsertIds, batchSize),
-      // The delta counts once chain.json names it; that write fsyncs this folder after its own
-      // rename, which makes the delta's rename durable as well: one folder fsync, not two.
-      syncDir: false,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEntries ? { onEntries: options.onEntries } : {}),
       ...(options.onBytes ? { onBytes: options.onBytes } : {}),

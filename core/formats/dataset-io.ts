@@ -29,8 +29,6 @@ export interface WriteDatasetOptions {
   onBytes?: (bytes: number) => void;
   /** Expected uncompressed size, a hint for brotli. */
   sizeHint?: number;
-  /** false: the caller fsyncs the target's folder later (see writeAtomic). */
-  syncDir?: boolean;
 }
 
 export interface WrittenDataset {
@@ -104,7 +102,7 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
     } finally {
       await removeQuietly(raw);
     }
-  }, { synced, ...(options.syncDir === false ? { syncDir: false } : {}) });
+  }, { synced });
   return {
     path: target,
     format,

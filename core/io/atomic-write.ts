@@ -44,20 +44,18 @@ export async function removeQuietly(file: string): Promise<void> {
  * fsynced, renamed over the target and the folder fsynced. If anything fails or is aborted the
  * temp file is removed and the target is untouched. `synced`: `produce` fsyncs the file itself
  * before it resolves (on the descriptor it wrote through), so it is not opened again for that.
- * `syncDir: false` leaves the folder's fsync to the caller's next atomic write into the same
- * folder: that fsync makes every rename done in the folder before it durable, this one included.
  */
 export async function writeAtomic<T>(
   target: string,
   produce: (tempPath: string) => Promise<T>,
-  options: { synced?: boolean; syncDir?: boolean } = {},
+  options: { synced?: boolean } = {},
 ): Promise<T> {
   const temp = tempPathFor(target);
   try {
     const result = await produce(temp);
     if (!options.synced) await fsyncFile(temp);
     await fs.rename(temp, target);
-    if (options.syncDir !== false) await fsyncDir(path.dirname(target));
+    await fsyncDir(path.dirname(target));
     return result;
   } catch (err) {
     await removeQuietly(temp);
