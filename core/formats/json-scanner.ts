@@ -101,7 +101,10 @@ export class JsonReader {
     if (tap && this.pos < this.buf.length) tap(this.buf.subarray(this.pos));
   }
 
-  /** Appends input, keeping buf[pos..]; false when the input has ended. */
+  /**
+   * Appends input, keeping buf[pos..]; false when the input has ended. `buf` is replaced, never
+   * written into: readers keep views of earlier buffers (json-entry-text.ts) and rely on that.
+   */
   async more(): Promise<boolean> {
     if (this.ended) return false;
     const keep = this.buf.length - this.pos;
