@@ -38,7 +38,7 @@ import {
 const FORMAT_NAME = 'vecsnap-json';
 const FORMAT_VERSION = 1;
 const OUT_BYTES = 1 << 20;
-const ENTRIES_PER_CHUNK = 2048;
+const ENTRIES_PER_CHUNK = 1024;
 /** Text staged for the parser thread per chunk, at most (plus one entry). */
 const STAGE_MAX_BYTES = 256 * 1024 * 1024;
 /** Longest text writeFloat32Array produces per value, comma included. */
