@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { METADATA_DIFFERS, VECTOR_DIFFERS, diffEntries, type CompareContentOptions, type ContentDiff, type EntryAccess } from './compare.js';
+import { METADATA_DIFFERS, VECTOR_DIFFERS, diffEntries, sameBits, type CompareContentOptions, type ContentDiff, type EntryAccess } from './compare.js';
 import { toVecSnapError } from './errors.js';
 import { readStoredBytes, type StoredBytes } from './formats/dataset-io.js';
 import { detectFile } from './formats/detect.js';
@@ -101,8 +101,7 @@ function textAccess(dimA: number, dimB: number): EntryAccess<EntryTexts> {
     if (parseFloat32Array(a.buf, sa[i]!, floatsA, 0, dimA) !== sa[i + 1] || parseFloat32Array(b.buf, sb[k]!, floatsB, 0, dimB) !== sb[k + 1]) {
       throw new NotWriterLayout('a vector that is not an array of float32 numbers');
     }
-    for (let j = 0; j < dimA; j++) if (bitsA[j] !== bitsB[j]) return true;
-    return false;
+    return !sameBits(bitsA, 0, bitsB, 0, dimA);
   };
 
   const metadataDiffers = (a: EntryTexts, i: number, b: EntryTexts, k: number): boolean => {

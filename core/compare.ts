@@ -109,7 +109,7 @@ function metaText(chunk: EntryChunk, i: number): string | undefined {
   return m === undefined || m === null ? undefined : JSON.stringify(m);
 }
 
-function sameBits(a: Uint32Array, offA: number, b: Uint32Array, offB: number, n: number): boolean {
+export function sameBits(a: Uint32Array, offA: number, b: Uint32Array, offB: number, n: number): boolean {
   for (let j = 0; j < n; j++) if (a[offA + j] !== b[offB + j]) return false;
   return true;
 }
