@@ -1,13 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { VecSnapError } from '../errors.js';
 
 /**
  * Byte-level helpers of the JSON format: a pull reader over a stream of Buffers, a value scanner
  * (strings, escapes, nesting: it finds where a value ends; JSON.parse parses it), float32 number
- * text in both directions (exact, and without JSON.parse or number strings on the hot path), a
- * second thread that parses vector text, and the streaming check of the original module's
- * `checksum`.
+ * text in both directions (exact, and without JSON.parse or number strings on the hot path; the
+ * number thread runs the same code, see float32TextSource), and the streaming check of the
+ * original module's `checksum`.
  */
 
 const WS = new Uint8Array(256);
@@ -534,121 +533,34 @@ export function parseFloat32Array(buf: Buffer, i: number, out: Float32Array, at:
   }
 }
 
-// ---- vector parsing on a second thread ------------------------------------------------------
-
-/** What the parser thread returns: the vectors, and the entries whose vector text it refused. */
-export interface ParsedVectors {
-  vectors: Float32Array;
-  /** Entry indexes (ascending) that parseFloat32Array refused: the caller parses those itself. */
-  failed: Int32Array;
-  /** The text it was given, handed back (its buffer was transferred to the thread and back). */
-  stage: Uint8Array;
-}
-
 /**
- * The parser thread's program: parseFloat32Array and its helpers (their own source text, so both
- * threads run the same code) and a loop that parses `count` arrays from the text it is handed
- * into one Float32Array; both go back by transfer. Entries with start −1 are skipped (the caller
- * fills them). It says "ready" once it runs.
+ * The source text of the number code above, for the number thread (json-number-thread.ts): the
+ * very functions and tables of this module, so both threads write and read the same text.
+ * Tables go as literals (String of a double round-trips exactly), scratch space is made anew.
  */
-function parserThreadSource(): string {
+export function float32TextSource(): string {
+  const table = (name: string, values: Float64Array | Int32Array | Uint8Array): string =>
+    `const ${name} = new ${values.constructor.name}([${Array.from(values).join(', ')}]);`;
   return [
     "'use strict';",
-    "const { parentPort } = require('node:worker_threads');",
-    'const POW10 = new Float64Array(23);',
-    'for (let i = 0; i <= 22; i++) POW10[i] = Number(`1e${i}`);',
+    table('POW10', POW10),
+    table('E10', E10),
+    table('NEXT10', NEXT10),
+    table('DIGITS2', DIGITS2),
+    table('INV10', INV10),
+    table('HALF_ULP', HALF_ULP),
+    table('KEEP', KEEP),
+    table('ALIGN', ALIGN),
     `const FLOAT32_OVERFLOW = ${String(FLOAT32_OVERFLOW)};`,
-    `const KEEP = new Int32Array([${Array.from(KEEP).join(', ')}]);`,
-    `const ALIGN = new Int32Array([${Array.from(ALIGN).join(', ')}]);`,
+    'const F32 = new Float32Array(1);',
+    'const I32 = new Int32Array(F32.buffer);',
+    'const TRIAL = new Float64Array(2);',
     'let viewOf;',
     'let view;',
-    ...[nonDigits, leadingDigits, digits4, digitsK, exact, longNumber, parseFloat32Array].map(String),
-    `parentPort.on('message', ({ id, stage, starts, count, dim }) => {
-      const buf = Buffer.from(stage.buffer, stage.byteOffset, stage.byteLength);
-      const vectors = new Float32Array(count * dim);
-      const failed = [];
-      for (let k = 0; k < count; k++) {
-        if (starts[k] >= 0 && parseFloat32Array(buf, starts[k], vectors, k * dim, dim) < 0) failed.push(k);
-      }
-      viewOf = undefined; // the stage's buffer goes back
-      view = undefined;
-      parentPort.postMessage({ id, vectors, failed: Int32Array.from(failed), stage }, [vectors.buffer, stage.buffer]);
-    });
-    parentPort.postMessage({ ready: true });`,
+    ...[exact, writeDigits, writeAscii, shortestByTrial, writeFloat32Array, writeFloat32Rare, writeDecimal]
+      .concat([nonDigits, leadingDigits, digits4, digitsK, longNumber, parseFloat32Array])
+      .map(String),
   ].join('\n');
-}
-
-interface ParserThread {
-  worker: Worker;
-  jobs: Map<number, { resolve: (result: ParsedVectors) => void; reject: (err: Error) => void }>;
-  next: number;
-  ready: boolean;
-}
-
-let parserThread: ParserThread | undefined;
-
-function startParserThread(): ParserThread {
-  if (parserThread) return parserThread;
-  const worker = new Worker(parserThreadSource(), { eval: true, name: 'vecsnap-json-parser' });
-  const thread: ParserThread = { worker, jobs: new Map(), next: 1, ready: false };
-  worker.on('message', (message: { id: number; ready?: boolean } & ParsedVectors) => {
-    if (message.ready === true) {
-      thread.ready = true;
-      return;
-    }
-    const job = thread.jobs.get(message.id);
-    if (!job) return;
-    thread.jobs.delete(message.id);
-    if (thread.jobs.size === 0) worker.unref();
-    job.resolve({ vectors: message.vectors, failed: message.failed, stage: message.stage });
-  });
-  const fail = (err: Error): void => {
-    if (parserThread === thread) parserThread = undefined;
-    for (const job of thread.jobs.values()) job.reject(err);
-    thread.jobs.clear();
-  };
-  worker.on('error', fail);
-  worker.on('exit', () => fail(new Error('The JSON parser thread stopped.')));
-  worker.unref(); // an idle parser thread never keeps the process alive; a busy one does
-  parserThread = thread;
-  return thread;
-}
-
-/**
- * Starts the parser thread if needed; true once it runs (until then, and when it cannot start,
- * callers parse on their own thread).
- */
-export function parserThreadReady(): boolean {
-  try {
-    return startParserThread().ready;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Parses the arrays at stage[starts[k]] (k < count; −1 = skip) on the parser thread, like
- * parseFloat32Array. The buffer of `stage` is transferred (unusable here until it comes back in
- * the result). Rejects when the thread stops meanwhile.
- */
-export function parseVectorsOffThread(stage: Uint8Array, starts: Int32Array, count: number, dim: number): Promise<ParsedVectors> {
-  let thread: ParserThread;
-  try {
-    thread = startParserThread();
-  } catch (err) {
-    return Promise.reject(err as Error);
-  }
-  const id = thread.next++;
-  return new Promise<ParsedVectors>((resolve, reject) => {
-    thread.jobs.set(id, { resolve, reject });
-    thread.worker.ref();
-    try {
-      thread.worker.postMessage({ id, stage, starts, count, dim }, [stage.buffer as ArrayBuffer]);
-    } catch (err) {
-      thread.jobs.delete(id);
-      reject(err as Error);
-    }
-  });
 }
 
 /**

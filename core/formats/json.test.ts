@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRICKY_IDS, rng } from '../test-helpers/fixtures.js';
 import type { DatasetHeader, EntryChunk, Metadata } from '../types.js';
 import type { DecodeOptions, EncodeSummary } from './codec.js';
-import { jsonCodec, jsonDecodeTuning } from './json.js';
-import { parseFloat32Array, parseVectorsOffThread, parserThreadReady, writeFloat32Array } from './json-scanner.js';
+import { jsonCodec, jsonDecodeTuning, jsonEncodeTuning } from './json.js';
+import { WorkShare, formatVectorsOffThread, numberThreadReady, parseVectorsOffThread } from './json-number-thread.js';
+import { parseFloat32Array, writeFloat32Array } from './json-scanner.js';
 
 interface Entry {
   id: string;
@@ -128,15 +129,16 @@ function bumpDigit(text: string, from: number): Buffer {
 const drain = async (file: Buffer, options?: DecodeOptions) => decode(file, options);
 
 for (const threaded of [false, true]) {
-  describe(threaded ? 'with the parser thread' : 'on one thread', () => {
-    const defaultMin = jsonDecodeTuning.threadMinValues;
+  describe(threaded ? 'with the number thread' : 'on one thread', () => {
+    const defaultMin = [jsonDecodeTuning.threadMinValues, jsonEncodeTuning.threadMinValues] as const;
     beforeAll(async () => {
       jsonDecodeTuning.threadMinValues = threaded ? 0 : Number.POSITIVE_INFINITY;
-      // Until the thread has started, the decoder parses on this one (as on a first load).
-      if (threaded) while (!parserThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
+      jsonEncodeTuning.threadMinValues = threaded ? 0 : Number.POSITIVE_INFINITY;
+      // Until the thread has started, the codec does its work on this one (as on a first save or load).
+      if (threaded) while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
     });
     afterAll(() => {
-      jsonDecodeTuning.threadMinValues = defaultMin;
+      [jsonDecodeTuning.threadMinValues, jsonEncodeTuning.threadMinValues] = defaultMin;
     });
 
     describe('json codec: round trips', () => {
@@ -739,12 +741,12 @@ for (const threaded of [false, true]) {
   });
 }
 
-describe('json codec: the parser thread', () => {
+describe('json codec: the number thread', () => {
   it('parses vectors from a transferred buffer (and hands it back), skips entries marked −1 and names the ones it refuses', async () => {
     const text = Buffer.from('{"vector":[0.1,-0,1e-7,3.4028234663852886e38]} [0.12345678901,2,3,4] [1, 2,3,4] [1,2,3] [5e-324,-0.000001,7,8]');
     const stage = Uint8Array.from(text);
     const starts = Int32Array.from([10, text.indexOf('[0.123'), text.indexOf('[1, '), -1, text.indexOf('[1,2,3]'), text.indexOf('[5e')]);
-    while (!parserThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
     const { vectors, failed, stage: back } = await parseVectorsOffThread(stage, starts, starts.length, 4);
     expect(stage.length).toBe(0); // transferred …
     expect(Buffer.from(back).equals(text)).toBe(true); // … and back
@@ -755,5 +757,79 @@ describe('json codec: the parser thread', () => {
     // Jobs may overlap.
     const all = await Promise.all([1, 2, 3].map(() => parseVectorsOffThread(Uint8Array.from(text), starts.subarray(0, 2), 2, 4)));
     for (const r of all) expect(bytes(r.vectors).equals(bytes(expected.subarray(0, 8)))).toBe(true);
+  });
+
+  it('formats vectors exactly as this thread does, hands both buffers back, reuses a big enough one and names the first non-finite entry', async () => {
+    const dim = SPECIAL.length;
+    const values = new Float32Array(3 * dim);
+    values.set(SPECIAL, 0);
+    values.set(SPECIAL.map((x) => -x / 3), dim);
+    values.set(SPECIAL.map((x) => x / 7), 2 * dim);
+    const expected = Buffer.alloc(3 * dim * 25);
+    const ends: number[] = [];
+    for (let k = 0, o = 0; k < 3; k++) ends.push((o = writeFloat32Array(expected, o, values, k * dim, k * dim + dim)));
+    while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
+    const sent = values.slice();
+    const out = new Uint8Array(4 * dim * 25);
+    const first = await formatVectorsOffThread(sent, 3, dim, out);
+    expect([sent.length, out.length]).toEqual([0, 0]); // transferred …
+    expect(bytes(first.values).equals(bytes(values))).toBe(true); // … and back
+    expect(first.text.byteLength).toBe(4 * dim * 25); // written into the buffer it was given
+    expect(Array.from(first.ends)).toEqual(ends);
+    expect(Buffer.from(first.text.subarray(0, ends[2])).equals(expected.subarray(0, ends[2]))).toBe(true);
+    expect(first.failed).toBe(-1);
+
+    first.values[dim + 5] = Number.POSITIVE_INFINITY;
+    const tooSmall = new Uint8Array(10);
+    const second = await formatVectorsOffThread(first.values, 3, dim, tooSmall);
+    expect(second.failed).toBe(1);
+    expect(second.ends[0]).toBe(ends[0]);
+    expect(second.text.byteLength).toBeGreaterThanOrEqual(3 * dim * 25); // a bigger buffer was made
+  });
+
+  it('writes the very same file bytes with the number thread as without it, across chunks of every size', async () => {
+    const dim = 48;
+    const entries = makeEntries(2600, dim, 11);
+    entries.forEach((e, i) => e.vector.set(SPECIAL.map((x) => x * (i % 2 ? -1 : 1)).slice(0, dim), 0));
+    const chunks = [1, 2, 1024, 7, 1024, 500, 42].reduce<EntryChunk[]>((acc, per) => {
+      const done = acc.reduce((n, c) => n + c.ids.length, 0);
+      return acc.concat(toChunks(entries.slice(done, done + per), dim, per));
+    }, []);
+    expect(chunks.reduce((n, c) => n + c.ids.length, 0)).toBe(2600);
+    const saved = jsonEncodeTuning.threadMinValues;
+    try {
+      jsonEncodeTuning.threadMinValues = Number.POSITIVE_INFINITY;
+      const alone = await encode(headerFor(dim, 2600), chunks);
+      jsonEncodeTuning.threadMinValues = 0;
+      while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
+      const shared = await encode(headerFor(dim, 2600), chunks);
+      expect(shared.file.equals(alone.file)).toBe(true);
+      expect(shared.summary).toEqual(alone.summary);
+      expectSameEntries((await decode(shared.file)).entries, entries);
+
+      // A non-finite component in the part the thread writes (a chunk's last entry is always
+      // its) is reported like one this thread finds: by id and index.
+      const bad = toChunks(entries.slice(0, 300), dim, 100);
+      bad[1]!.vectors[99 * dim + 3] = Number.NaN;
+      const err = await errorOf(() => encode(headerFor(dim, 300), bad));
+      expect([err.code, err.message]).toEqual(['INVALID_VECTOR', `The vector of "${entries[199]!.id}" has a non-finite component at index 3 (NaN).`]);
+    } finally {
+      jsonEncodeTuning.threadMinValues = saved;
+    }
+  });
+
+  it('divides a chunk so both threads finish together, always leaving each at least one entry', () => {
+    const share = new WorkShare();
+    expect([share.split(2), share.split(1000)]).toEqual([1, 500]);
+    // This thread takes twice as long per entry: it should end up with about a third.
+    for (let i = 0; i < 40; i++) {
+      const mine = share.split(900);
+      share.record(mine, mine * 2, 900 - mine, 900 - mine);
+    }
+    expect(Math.abs(share.split(900) - 300)).toBeLessThanOrEqual(3);
+    // Never all on one side, whatever the timings say.
+    for (let i = 0; i < 40; i++) share.record(1, 1000, 899, 0.001);
+    expect(share.split(900)).toBeGreaterThanOrEqual(Math.round(900 * 0.15));
+    expect(share.split(2)).toBe(1);
   });
 });

@@ -9,14 +9,19 @@ import {
   corruptJson,
   forgetParsedBuffer,
   parseFloat32Array,
-  parseVectorsOffThread,
-  parserThreadReady,
   scanValue,
-  type ParsedVectors,
   skipWs,
   truncatedJson,
   writeFloat32Array,
 } from './json-scanner.js';
+import {
+  WorkShare,
+  formatVectorsOffThread,
+  numberThreadReady,
+  parseVectorsOffThread,
+  type FormattedVectors,
+  type ParsedVectors,
+} from './json-number-thread.js';
 
 /**
  * VecSnap JSON (formatVersion 1): a superset of the original module's `DatabaseState`, so that
@@ -31,18 +36,26 @@ import {
  * (`metadata` only when the dataset has some; an entry's `metadata` only when it has some.)
  * Vector components are float32 written as decimal text that rounds back to the same bits.
  * Both directions stream: the writer yields ~1 MiB Buffers, the reader holds about one MiB of
- * input plus the chunk being built. For large files the vector text goes to a parser thread (see
- * jsonDecodeTuning): this thread scans ids and metadata of chunk k + 1 while that one parses the
- * vectors of chunk k, so the reader then also holds the text of those two chunks.
+ * input plus the chunk being built. For large files the number thread (json-number-thread.ts)
+ * shares the work. Writing (jsonEncodeTuning), it writes the vector text of part of each chunk
+ * while this thread writes the rest. Reading (jsonDecodeTuning), this thread scans ids and metadata
+ * of chunk k + 1 while that one parses the vectors of chunk k, so the reader then also holds the
+ * text of those two chunks.
  */
 const FORMAT_NAME = 'vecsnap-json';
 const FORMAT_VERSION = 1;
 const OUT_BYTES = 1 << 20;
 const ENTRIES_PER_CHUNK = 1024;
-/** Text staged for the parser thread per chunk, at most (plus one entry). */
+/** Text staged for the number thread per chunk, at most (plus one entry). */
 const STAGE_MAX_BYTES = 256 * 1024 * 1024;
 /** Longest text writeFloat32Array produces per value, comma included. */
 const MAX_FLOAT_BYTES = 25;
+
+/**
+ * Tuning of the encoder. Datasets of at least `threadMinValues` vector components have part of
+ * each chunk's vector text written by the number thread while this thread writes the rest.
+ */
+export const jsonEncodeTuning = { threadMinValues: 1 << 21 };
 
 function invalidVector(id: string, why: string): VecSnapError {
   return new VecSnapError('INVALID_VECTOR', `The vector of "${id}" ${why}.`);
@@ -70,6 +83,12 @@ async function* encode(
   let o = out.write(first, 0, 'utf8');
   const digest = new ContentDigest(dimension);
   const vectorBytes = dimension * MAX_FLOAT_BYTES + 2;
+  const threaded = header.count * dimension >= jsonEncodeTuning.threadMinValues;
+  const share = new WorkShare();
+  /** Buffers of the last format job, sent with the next one (no fresh memory per chunk). */
+  let spareValues: Float32Array | undefined;
+  let spareText: Uint8Array | undefined;
+  let threadText: FormattedVectors | undefined;
   let count = 0;
   for await (const chunk of chunks) {
     throwIfAborted(signal, 'Writing the JSON file');
@@ -79,11 +98,47 @@ async function* encode(
     }
     const metaJson = chunk.metadata.map(jsonOrUndefined);
     const v = chunk.vectors;
+    // The number thread writes the vector text of entries [split, n) while this thread writes
+    // entries [0, split) whole; then this one adds the ids and metadata around the thread's text.
+    const split = threaded && n > 1 && numberThreadReady() ? share.split(n) : n;
+    let job: Promise<FormattedVectors> | undefined;
+    const started = performance.now();
+    if (split < n) {
+      const size = (n - split) * dimension;
+      const values = spareValues && spareValues.length >= size ? spareValues : new Float32Array(Math.max(size, ENTRIES_PER_CHUNK * dimension));
+      spareValues = undefined;
+      values.set(v.subarray(split * dimension, n * dimension));
+      job = formatVectorsOffThread(values, n - split, dimension, spareText);
+      spareText = undefined;
+      // Settled below; if this thread throws first, the rejection must not go unhandled.
+      job.catch(() => undefined);
+    }
     for (let i = 0; i < n; i++) {
       const id = chunk.ids[i]!;
       const idJson = JSON.stringify(id);
       const meta = metaJson[i];
-      const need = 40 + 3 * idJson.length + vectorBytes + (meta === undefined ? 0 : 3 * meta.length);
+      let text: Uint8Array | undefined;
+      if (i === split && job) {
+        const mainMs = performance.now() - started;
+        let formatted: FormattedVectors | undefined;
+        try {
+          formatted = await job;
+        } catch {
+          // The thread is gone: this thread writes the rest of the chunk itself.
+        }
+        job = undefined;
+        if (formatted) {
+          share.record(split, mainMs, n - split, formatted.busyMs);
+          threadText = formatted;
+          spareValues = formatted.values;
+        }
+      }
+      if (threadText && i >= split) {
+        const k = i - split;
+        if (threadText.failed === k) threadText = undefined; // written here, which reports the value
+        else text = threadText.text.subarray(k === 0 ? 0 : threadText.ends[k - 1], threadText.ends[k]);
+      }
+      const need = 40 + 3 * idJson.length + (text ? text.length + 2 : vectorBytes) + (meta === undefined ? 0 : 3 * meta.length);
       if (o + need > out.length) {
         yield out.subarray(0, o);
         throwIfAborted(signal, 'Writing the JSON file');
@@ -93,11 +148,16 @@ async function* encode(
       o += out.write(count === 0 ? '\n{"id":' : ',\n{"id":', o, 'latin1');
       o += out.write(idJson, o, 'utf8');
       o += out.write(',"vector":[', o, 'latin1');
-      const base = i * dimension;
-      o = writeFloat32Array(out, o, v, base, base + dimension);
-      if (o < 0) {
-        const j = v.subarray(base, base + dimension).findIndex((x) => !Number.isFinite(x));
-        throw invalidVector(id, `has a non-finite component at index ${j} (${v[base + j]})`);
+      if (text) {
+        out.set(text, o);
+        o += text.length;
+      } else {
+        const base = i * dimension;
+        o = writeFloat32Array(out, o, v, base, base + dimension);
+        if (o < 0) {
+          const j = v.subarray(base, base + dimension).findIndex((x) => !Number.isFinite(x));
+          throw invalidVector(id, `has a non-finite component at index ${j} (${v[base + j]})`);
+        }
       }
       if (meta === undefined) {
         out[o++] = 0x5d;
@@ -109,6 +169,8 @@ async function* encode(
       }
       count++;
     }
+    if (threadText) spareText = threadText.text;
+    threadText = undefined;
     digest.update(chunk, metaJson);
   }
   summary.count = count;
@@ -233,7 +295,7 @@ const LAYOUT = newEntryLayout();
 
 /**
  * Fast path for entries in entryLayout's layout. Writes the vector into vectors[at…] — or, with
- * vectors null, leaves it to the parser thread and records where its "[" is —; returns the index
+ * vectors null, leaves it to the number thread and records where its "[" is —; returns the index
  * after the entry, or -1 for anything else (the caller then finds the entry's end and hands it to
  * JSON.parse, which also reports errors precisely).
  */
@@ -290,7 +352,7 @@ function parsedEntry(value: unknown, vectors: Float32Array, at: number, dim: num
   slot.metadata = (metadata ?? undefined) as Metadata | undefined;
 }
 
-/** Entry text that waits for the parser thread, and how to get at each entry's vector again. */
+/** Entry text that waits for the number thread, and how to get at each entry's vector again. */
 class Staged {
   readonly ids: string[] = [];
   readonly metadata: (Metadata | undefined)[] = [];
@@ -337,7 +399,7 @@ class Staged {
     return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.length);
   }
 
-  /** What the parser thread does, on this thread (when that thread is not available). */
+  /** What the number thread does, on this thread (when that thread is not available). */
   parseHere(): ParsedVectors {
     const count = this.ids.length;
     const buf = this.view();
@@ -514,7 +576,7 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
   let expectValue = true; // after "[" or ","
   let afterComma = false;
   let read = 0;
-  /** Entries scanned (ahead of `read` while the parser thread works on a chunk). */
+  /** Entries scanned (ahead of `read` while the number thread works on a chunk). */
   let scanned = 0;
   const slot: Slot = { id: '', metadata: undefined, vectorAt: -1 };
   const threaded = header.count > 0 && header.count * dim >= jsonDecodeTuning.threadMinValues;
@@ -523,7 +585,7 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
 
   /**
    * Up to ENTRIES_PER_CHUNK entries, or null when the array ended without another entry. With
-   * `staged`, the entries go there (vectors as text for the parser thread) and it is returned.
+   * `staged`, the entries go there (vectors as text for the number thread) and it is returned.
    */
   async function readChunk(staged?: Staged): Promise<EntryChunk | Staged | null> {
     if (!staged) return readEntries(undefined);
@@ -586,16 +648,16 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
     return { ids, vectors: vectors!, metadata };
   }
 
-  /** The chunk of a staged read, its vectors parsed by the parser thread (or here, without one). */
+  /** The chunk of a staged read, its vectors parsed by the number thread (or here, without one). */
   async function finish(staged: Staged): Promise<EntryChunk> {
     try {
       const count = staged.ids.length;
       let parsed: ParsedVectors;
-      if (parserThreadReady()) {
+      if (numberThreadReady()) {
         try {
           parsed = await parseVectorsOffThread(staged.bytes.subarray(0, staged.length), staged.starts.subarray(0, count), count, dim);
         } catch (err) {
-          throw new VecSnapError('IO_ERROR', `Reading the JSON file failed: its parser thread stopped (${(err as Error).message}).`, {
+          throw new VecSnapError('IO_ERROR', `Reading the JSON file failed: its number thread stopped (${(err as Error).message}).`, {
             cause: err,
           });
         }
@@ -613,12 +675,12 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
   async function* chunks(): AsyncGenerator<EntryChunk> {
     const digest = verify && ours ? new ContentDigest(dim) : undefined;
     try {
-      // With the parser thread, chunk k + 1 is scanned while that thread parses chunk k's vectors.
+      // With the number thread, chunk k + 1 is scanned while that thread parses chunk k's vectors.
       let pending: Promise<EntryChunk> | undefined;
       while (!arrayDone || pending) {
         throwIfAborted(options.signal, 'Reading the JSON file');
         let next: Promise<EntryChunk> | undefined;
-        let ready: EntryChunk | undefined; // read without the parser thread
+        let ready: EntryChunk | undefined; // read without the number thread
         let failure: { error: unknown } | undefined;
         if (!arrayDone) {
           try {
