@@ -76,7 +76,16 @@ function threadSource(): string {
       const busyMs = performance.now() - started;
       parentPort.postMessage({ id, text, ends, failed, values, busyMs }, [text.buffer, ends.buffer, values.buffer]);
     }`,
-    `parentPort.on('message', (job) => (job.op === 'format' ? formatJob(job) : parseJob(job)));`,
+    // A job that fails (say, out of memory for its buffer) is answered with its error; the thread
+    // stays up for the other jobs, which may belong to another save or load.
+    `parentPort.on('message', (job) => {
+      try {
+        if (job.op === 'format') formatJob(job);
+        else parseJob(job);
+      } catch (err) {
+        parentPort.postMessage({ id: job.id, error: String((err && err.message) || err) });
+      }
+    });`,
     'parentPort.postMessage({ ready: true });',
   ].join('\n');
 }
@@ -86,15 +95,23 @@ interface NumberThread {
   jobs: Map<number, { resolve: (result: never) => void; reject: (err: Error) => void }>;
   next: number;
   ready: boolean;
+  stopped: boolean;
 }
 
 let numberThread: NumberThread | undefined;
+/** Threads that stopped unasked. After MAX_STOPS the work stays on the calling threads. */
+let stops = 0;
+const MAX_STOPS = 2;
+let lastStop = '';
+/** Entries whose vector text the thread wrote, for tests and diagnostics. */
+let formattedEntries = 0;
 
 function startNumberThread(): NumberThread {
   if (numberThread) return numberThread;
+  if (stops >= MAX_STOPS) throw new Error(`The JSON number thread stopped ${stops} times (${lastStop}); the work stays on this thread.`);
   const worker = new Worker(threadSource(), { eval: true, name: 'vecsnap-json-numbers' });
-  const thread: NumberThread = { worker, jobs: new Map(), next: 1, ready: false };
-  worker.on('message', (message: { id: number; ready?: boolean }) => {
+  const thread: NumberThread = { worker, jobs: new Map(), next: 1, ready: false, stopped: false };
+  worker.on('message', (message: { id: number; ready?: boolean; error?: string; ends?: Int32Array }) => {
     if (message.ready === true) {
       thread.ready = true;
       return;
@@ -103,10 +120,20 @@ function startNumberThread(): NumberThread {
     if (!job) return;
     thread.jobs.delete(message.id);
     if (thread.jobs.size === 0) worker.unref();
+    if (message.error !== undefined) {
+      job.reject(new Error(`The JSON number thread could not do a job: ${message.error}`));
+      return;
+    }
+    if (message.ends) formattedEntries += message.ends.length;
     job.resolve(message as never);
   });
   const fail = (err: Error): void => {
     if (numberThread === thread) numberThread = undefined;
+    if (!thread.stopped) {
+      thread.stopped = true;
+      stops++;
+      lastStop = err.message;
+    }
     for (const job of thread.jobs.values()) job.reject(err);
     thread.jobs.clear();
   };
@@ -144,9 +171,15 @@ function submit<T>(message: Record<string, unknown>, transfer: ArrayBuffer[]): P
       thread.worker.postMessage({ ...message, id }, transfer);
     } catch (err) {
       thread.jobs.delete(id);
+      if (thread.jobs.size === 0) thread.worker.unref();
       reject(err as Error);
     }
   });
+}
+
+/** For tests and diagnostics. */
+export function numberThreadStats(): { formattedEntries: number; stops: number } {
+  return { formattedEntries, stops };
 }
 
 /**

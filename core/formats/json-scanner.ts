@@ -534,8 +534,9 @@ export function parseFloat32Array(buf: Buffer, i: number, out: Float32Array, at:
 }
 
 /**
- * The source text of the number code above, for the number thread (json-number-thread.ts): the
- * very functions and tables of this module, so both threads write and read the same text.
+ * The source text of this module's number code (writeFloat32Array, parseFloat32Array and their
+ * helpers and tables), for the number thread (json-number-thread.ts): the very same functions,
+ * so both threads write and read the same text.
  * Tables go as literals (String of a double round-trips exactly), scratch space is made anew.
  */
 export function float32TextSource(): string {

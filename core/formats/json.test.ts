@@ -4,8 +4,9 @@ import { TRICKY_IDS, rng } from '../test-helpers/fixtures.js';
 import type { DatasetHeader, EntryChunk, Metadata } from '../types.js';
 import type { DecodeOptions, EncodeSummary } from './codec.js';
 import { jsonCodec, jsonDecodeTuning, jsonEncodeTuning } from './json.js';
-import { WorkShare, formatVectorsOffThread, numberThreadReady, parseVectorsOffThread } from './json-number-thread.js';
-import { parseFloat32Array, writeFloat32Array } from './json-scanner.js';
+import { runInNewContext } from 'node:vm';
+import { WorkShare, formatVectorsOffThread, numberThreadReady, numberThreadStats, parseVectorsOffThread } from './json-number-thread.js';
+import { float32TextSource, parseFloat32Array, writeFloat32Array } from './json-scanner.js';
 
 interface Entry {
   id: string;
@@ -782,9 +783,49 @@ describe('json codec: the number thread', () => {
     first.values[dim + 5] = Number.POSITIVE_INFINITY;
     const tooSmall = new Uint8Array(10);
     const second = await formatVectorsOffThread(first.values, 3, dim, tooSmall);
+    expect(tooSmall.length).toBe(0); // transferred too
     expect(second.failed).toBe(1);
     expect(second.ends[0]).toBe(ends[0]);
+    expect(Buffer.from(second.text.subarray(0, ends[0])).equals(expected.subarray(0, ends[0]))).toBe(true);
     expect(second.text.byteLength).toBeGreaterThanOrEqual(3 * dim * 25); // a bigger buffer was made
+  });
+
+  it('answers a job that fails with its error and stays up for the next one', async () => {
+    while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
+    const stopsBefore = numberThreadStats().stops;
+    // Text for 10^9 vectors cannot be allocated: the job fails inside the thread.
+    await expect(formatVectorsOffThread(new Float32Array(4), 1e9, 4)).rejects.toThrow(/could not do a job/);
+    const after = await formatVectorsOffThread(Float32Array.from([1, 2, 3, 4]), 1, 4);
+    expect(Buffer.from(after.text.subarray(0, after.ends[0])).toString('latin1')).toBe('1,2,3,4');
+    expect(numberThreadStats().stops).toBe(stopsBefore);
+  });
+
+  it('gets number code that runs on its own: the same text out and the same bits in as on this thread', () => {
+    // What the thread evaluates, in a bare context: a name the code uses but the source does not
+    // define would throw here instead of on some rare path in the thread.
+    const own = runInNewContext(`${float32TextSource()}\n({ writeFloat32Array, parseFloat32Array })`, { Buffer }) as {
+      writeFloat32Array: typeof writeFloat32Array;
+      parseFloat32Array: typeof parseFloat32Array;
+    };
+    const rand = rng(5);
+    const values = new Float32Array(256 * 8 + SPECIAL.length);
+    const bits = new Uint32Array(values.buffer);
+    for (let e = 0; e < 256; e++) {
+      for (let k = 0; k < 8; k++) bits[e * 8 + k] = ((rand() < 0.5 ? 1 : 0) << 31) | (e << 23) | Math.floor(rand() * 0x800000);
+    }
+    values.set(SPECIAL, 256 * 8);
+    const finite = values.filter((x) => Number.isFinite(x));
+    const here = Buffer.alloc(finite.length * 25 + 2);
+    const there = Buffer.alloc(finite.length * 25 + 2);
+    here[0] = there[0] = 0x5b;
+    const end = writeFloat32Array(here, 1, finite, 0, finite.length);
+    expect(own.writeFloat32Array(there, 1, finite, 0, finite.length)).toBe(end);
+    expect(there.equals(here)).toBe(true);
+    here[end] = 0x5d;
+    const back = new Float32Array(finite.length);
+    expect(own.parseFloat32Array(here, 0, back, 0, finite.length)).toBe(end + 1);
+    expect(bytes(back).equals(bytes(finite))).toBe(true);
+    expect(own.writeFloat32Array(there, 0, Float32Array.of(1, Number.NaN), 0, 2)).toBe(-1);
   });
 
   it('writes the very same file bytes with the number thread as without it, across chunks of every size', async () => {
@@ -802,7 +843,10 @@ describe('json codec: the number thread', () => {
       const alone = await encode(headerFor(dim, 2600), chunks);
       jsonEncodeTuning.threadMinValues = 0;
       while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
+      const before = numberThreadStats().formattedEntries;
       const shared = await encode(headerFor(dim, 2600), chunks);
+      // The thread did take part (every chunk of more than one entry gives it some).
+      expect(numberThreadStats().formattedEntries - before).toBeGreaterThan(500);
       expect(shared.file.equals(alone.file)).toBe(true);
       expect(shared.summary).toEqual(alone.summary);
       expectSameEntries((await decode(shared.file)).entries, entries);
@@ -827,9 +871,17 @@ describe('json codec: the number thread', () => {
       share.record(mine, mine * 2, 900 - mine, 900 - mine);
     }
     expect(Math.abs(share.split(900) - 300)).toBeLessThanOrEqual(3);
-    // Never all on one side, whatever the timings say.
-    for (let i = 0; i < 40; i++) share.record(1, 1000, 899, 0.001);
-    expect(share.split(900)).toBeGreaterThanOrEqual(Math.round(900 * 0.15));
+    // Never all on one side, whatever the timings say: at most nine tenths either way.
+    for (let i = 0; i < 10; i++) {
+      const mine = share.split(900);
+      share.record(mine, mine * 1000, 900 - mine, (900 - mine) * 0.001);
+    }
+    expect(share.split(900)).toBe(90);
+    for (let i = 0; i < 10; i++) {
+      const mine = share.split(900);
+      share.record(mine, mine * 0.001, 900 - mine, (900 - mine) * 1000);
+    }
+    expect(share.split(900)).toBe(810);
     expect(share.split(2)).toBe(1);
   });
 });

@@ -15,6 +15,7 @@ import {
   writeFloat32Array,
 } from './json-scanner.js';
 import {
+  MAX_FLOAT_TEXT_BYTES,
   WorkShare,
   formatVectorsOffThread,
   numberThreadReady,
@@ -48,8 +49,6 @@ const OUT_BYTES = 1 << 20;
 const ENTRIES_PER_CHUNK = 1024;
 /** Text staged for the number thread per chunk, at most (plus one entry). */
 const STAGE_MAX_BYTES = 256 * 1024 * 1024;
-/** Longest text writeFloat32Array produces per value, comma included. */
-const MAX_FLOAT_BYTES = 25;
 
 /**
  * Tuning of the encoder. Datasets of at least `threadMinValues` vector components have part of
@@ -82,7 +81,7 @@ async function* encode(
   let out = Buffer.allocUnsafe(Math.max(OUT_BYTES, first.length * 3 + 64));
   let o = out.write(first, 0, 'utf8');
   const digest = new ContentDigest(dimension);
-  const vectorBytes = dimension * MAX_FLOAT_BYTES + 2;
+  const vectorBytes = dimension * MAX_FLOAT_TEXT_BYTES + 2;
   const threaded = header.count * dimension >= jsonEncodeTuning.threadMinValues;
   const share = new WorkShare();
   /** Buffers of the last format job, sent with the next one (no fresh memory per chunk). */
