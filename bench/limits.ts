@@ -6,8 +6,14 @@ import { promisify } from 'node:util';
 import { medianOf } from './measure.js';
 
 export interface MachineLimits {
-  /** Bytes per second. */
+  /** Bytes per second: rewriting one file, so the page cache reuses the pages it just freed. */
   writeFsync: number;
+  /**
+   * Writing new files that are kept, as snapshot create and export do: the page cache grows into
+   * memory the machine has not used lately. On virtual machines that hand freed memory back to
+   * their host, every such page costs a fault; shown for reference, targets use writeFsync.
+   */
+  writeFsyncNewFile?: number;
   /**
    * Reading the file into memory of its own (fs.readFile): the bytes land in fresh pages, as a
    * load's must, so first-touch page faults count — on some virtual machines they cost more than
@@ -71,12 +77,19 @@ export async function measureCodecRates(file: string): Promise<CodecRates> {
 export async function measureLimits(dir: string, vectors: Float32Array, runs: number): Promise<MachineLimits> {
   const bytes = Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength);
   const file = path.join(dir, 'raw.f32');
-  const write = await medianOf(runs, async () => {
-    const handle = await fs.open(file, 'w');
+  const writeTo = async (target: string): Promise<void> => {
+    const handle = await fs.open(target, 'w');
     for (let off = 0; off < bytes.length; off += 1 << 22) await handle.write(bytes, off, Math.min(1 << 22, bytes.length - off));
     await handle.sync();
     await handle.close();
+  };
+  const write = await medianOf(runs, () => writeTo(file));
+  const kept: string[] = [];
+  const writeNew = await medianOf(runs, async () => {
+    kept.push(path.join(dir, `raw-kept-${kept.length}.f32`));
+    await writeTo(kept[kept.length - 1]!);
   });
+  await Promise.all(kept.map((f) => fs.rm(f, { force: true })));
   const read = await medianOf(runs, async () => {
     if ((await fs.readFile(file)).length !== bytes.length) throw new Error('short read');
   });
@@ -94,6 +107,7 @@ export async function measureLimits(dir: string, vectors: Float32Array, runs: nu
   await fs.rm(file, { force: true });
   return {
     writeFsync: bytes.length / write.seconds,
+    writeFsyncNewFile: bytes.length / writeNew.seconds,
     read: bytes.length / read.seconds,
     readCached: bytes.length / readCached.seconds,
     sha256: bytes.length / sha.seconds,
