@@ -79,8 +79,17 @@ async function naiveJson(db: VectorDB, file: string): Promise<{ seconds: number;
   }
 }
 
+/** One workload in a temp folder of its own, removed however the run ends. */
 async function benchWorkload(count: number, dimension: number, rows: Row[]): Promise<MachineLimits> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vecsnap-bench-'));
+  try {
+    return await benchWorkloadIn(dir, count, dimension, rows);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchWorkloadIn(dir: string, count: number, dimension: number, rows: Row[]): Promise<MachineLimits> {
   const label = `${count.toLocaleString('en-US')} × ${dimension}`;
   process.stdout.write(`\n${label}: building the database… `);
   const db = buildDb(count, dimension);
@@ -190,7 +199,6 @@ async function benchWorkload(count: number, dimension: number, rows: Row[]): Pro
       await fs.rm(out, { force: true });
     }
   }
-  rmSync(dir, { recursive: true, force: true });
   limits.formats = Object.fromEntries(codec);
   return limits;
 }
@@ -207,6 +215,8 @@ function commitUnderTest(): string {
 }
 
 async function main(): Promise<void> {
+  // Taken before the run: files edited while it runs are not what it measured.
+  const commit = commitUnderTest();
   const rows: Row[] = [];
   const limits: Record<string, MachineLimits> = {};
   for (const w of WORKLOADS) limits[`${w.count} × ${w.dimension}`] = await benchWorkload(w.count, w.dimension, rows);
@@ -217,7 +227,7 @@ async function main(): Promise<void> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
-    commit: commitUnderTest(),
+    commit,
     quick,
   };
   console.log('\n');

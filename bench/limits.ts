@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { medianOf } from './measure.js';
+import { medianOf, type Measurement } from './measure.js';
 
 export interface MachineLimits {
   /** Bytes per second: rewriting one file, so the page cache reuses the pages it just freed. */
@@ -79,17 +79,24 @@ export async function measureLimits(dir: string, vectors: Float32Array, runs: nu
   const file = path.join(dir, 'raw.f32');
   const writeTo = async (target: string): Promise<void> => {
     const handle = await fs.open(target, 'w');
-    for (let off = 0; off < bytes.length; off += 1 << 22) await handle.write(bytes, off, Math.min(1 << 22, bytes.length - off));
-    await handle.sync();
-    await handle.close();
+    try {
+      for (let off = 0; off < bytes.length; off += 1 << 22) await handle.write(bytes, off, Math.min(1 << 22, bytes.length - off));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   };
   const write = await medianOf(runs, () => writeTo(file));
   const kept: string[] = [];
-  const writeNew = await medianOf(runs, async () => {
-    kept.push(path.join(dir, `raw-kept-${kept.length}.f32`));
-    await writeTo(kept[kept.length - 1]!);
-  });
-  await Promise.all(kept.map((f) => fs.rm(f, { force: true })));
+  let writeNew: Measurement;
+  try {
+    writeNew = await medianOf(runs, async () => {
+      kept.push(path.join(dir, `raw-kept-${kept.length}.f32`));
+      await writeTo(kept[kept.length - 1]!);
+    });
+  } finally {
+    await Promise.all(kept.map((f) => fs.rm(f, { force: true })));
+  }
   const read = await medianOf(runs, async () => {
     if ((await fs.readFile(file)).length !== bytes.length) throw new Error('short read');
   });

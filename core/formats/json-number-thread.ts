@@ -78,12 +78,30 @@ function threadSource(): string {
     }`,
     // A job that fails (say, out of memory for its buffer) is answered with its error; the thread
     // stays up for the other jobs, which may belong to another save or load.
+    // The job's own buffers go back with the error, so the caller can still do the job itself.
     `parentPort.on('message', (job) => {
       try {
+        if (job.failForTest) throw new Error('a job made to fail by a test');
         if (job.op === 'format') formatJob(job);
         else parseJob(job);
       } catch (err) {
-        parentPort.postMessage({ id: job.id, error: String((err && err.message) || err) });
+        viewOf = undefined;
+        view = undefined;
+        const error = String((err && err.message) || err);
+        const back = {};
+        const transfer = [];
+        for (const key of ['stage', 'values', 'out']) {
+          const a = job[key];
+          if (a && a.buffer.byteLength > 0 && !transfer.includes(a.buffer)) {
+            back[key] = a;
+            transfer.push(a.buffer);
+          }
+        }
+        try {
+          parentPort.postMessage({ id: job.id, error, ...back }, transfer);
+        } catch {
+          parentPort.postMessage({ id: job.id, error });
+        }
       }
     });`,
     'parentPort.postMessage({ ready: true });',
@@ -98,20 +116,44 @@ interface NumberThread {
   stopped: boolean;
 }
 
+/** The buffers a failed job was handed, back from the thread. */
+interface ReturnedBuffers {
+  stage?: Uint8Array;
+  values?: Float32Array;
+  out?: Uint8Array;
+}
+
+/**
+ * A job the thread answered with an error (the thread itself is still up). Unlike a stopped
+ * thread, it returns the job's buffers: the caller can do the job on its own thread.
+ */
+export class NumberJobError extends Error {
+  constructor(
+    message: string,
+    readonly returned: ReturnedBuffers,
+  ) {
+    super(message);
+    this.name = 'NumberJobError';
+  }
+}
+
 let numberThread: NumberThread | undefined;
 /** Threads that stopped unasked. After MAX_STOPS the work stays on the calling threads. */
 let stops = 0;
 const MAX_STOPS = 2;
 let lastStop = '';
-/** Entries whose vector text the thread wrote, for tests and diagnostics. */
+/** Entries whose vector text the thread wrote, and jobs it answered with an error: for tests and diagnostics. */
 let formattedEntries = 0;
+let failedJobs = 0;
+/** Set by failNextNumberJobForTest. */
+let failNext = false;
 
 function startNumberThread(): NumberThread {
   if (numberThread) return numberThread;
   if (stops >= MAX_STOPS) throw new Error(`The JSON number thread stopped ${stops} times (${lastStop}); the work stays on this thread.`);
   const worker = new Worker(threadSource(), { eval: true, name: 'vecsnap-json-numbers' });
   const thread: NumberThread = { worker, jobs: new Map(), next: 1, ready: false, stopped: false };
-  worker.on('message', (message: { id: number; ready?: boolean; error?: string; ends?: Int32Array }) => {
+  worker.on('message', (message: { id: number; ready?: boolean; error?: string; ends?: Int32Array; failed?: number } & ReturnedBuffers) => {
     if (message.ready === true) {
       thread.ready = true;
       return;
@@ -121,10 +163,12 @@ function startNumberThread(): NumberThread {
     thread.jobs.delete(message.id);
     if (thread.jobs.size === 0) worker.unref();
     if (message.error !== undefined) {
-      job.reject(new Error(`The JSON number thread could not do a job: ${message.error}`));
+      failedJobs++;
+      const { stage, values, out } = message;
+      job.reject(new NumberJobError(`The JSON number thread could not do a job: ${message.error}`, { stage, values, out }));
       return;
     }
-    if (message.ends) formattedEntries += message.ends.length;
+    if (message.ends) formattedEntries += message.failed !== undefined && message.failed >= 0 ? message.failed : message.ends.length;
     job.resolve(message as never);
   });
   const fail = (err: Error): void => {
@@ -164,11 +208,13 @@ function submit<T>(message: Record<string, unknown>, transfer: ArrayBuffer[]): P
     return Promise.reject(err as Error);
   }
   const id = thread.next++;
+  const failForTest = failNext;
+  failNext = false;
   return new Promise<T>((resolve, reject) => {
     thread.jobs.set(id, { resolve: resolve as (result: never) => void, reject });
     thread.worker.ref();
     try {
-      thread.worker.postMessage({ ...message, id }, transfer);
+      thread.worker.postMessage({ ...message, id, ...(failForTest ? { failForTest } : {}) }, transfer);
     } catch (err) {
       thread.jobs.delete(id);
       if (thread.jobs.size === 0) thread.worker.unref();
@@ -178,14 +224,20 @@ function submit<T>(message: Record<string, unknown>, transfer: ArrayBuffer[]): P
 }
 
 /** For tests and diagnostics. */
-export function numberThreadStats(): { formattedEntries: number; stops: number } {
-  return { formattedEntries, stops };
+export function numberThreadStats(): { formattedEntries: number; failedJobs: number; stops: number } {
+  return { formattedEntries, failedJobs, stops };
+}
+
+/** For tests: the next job sent fails inside the thread, as one that runs out of memory would. */
+export function failNextNumberJobForTest(): void {
+  failNext = true;
 }
 
 /**
  * Parses the arrays at stage[starts[k]] (k < count; −1 = skip) on the number thread, like
  * parseFloat32Array. The buffer of `stage` is transferred (unusable here until it comes back in
- * the result). Rejects when the thread stops meanwhile.
+ * the result). Rejects when the thread stops meanwhile, or with a NumberJobError that returns
+ * `stage` when the thread could not do the job.
  */
 export function parseVectorsOffThread(stage: Uint8Array, starts: Int32Array, count: number, dim: number): Promise<ParsedVectors> {
   return submit({ op: 'parse', stage, starts, count, dim }, [stage.buffer as ArrayBuffer]);
@@ -195,8 +247,8 @@ export function parseVectorsOffThread(stage: Uint8Array, starts: Int32Array, cou
  * Writes `count` vectors of `dim` values (values[0 … count·dim)) as text on the number thread,
  * like writeFloat32Array. `values` must own its whole buffer, and so must `out` (a buffer to
  * write into, normally the `text` of an earlier result; a bigger one is made when it is too
- * small): both are transferred and come back in the result. Rejects when the thread stops
- * meanwhile.
+ * small): both are transferred and come back in the result (or in the NumberJobError of a job
+ * the thread could not do). Rejects when the thread stops meanwhile.
  */
 export function formatVectorsOffThread(values: Float32Array, count: number, dim: number, out?: Uint8Array): Promise<FormattedVectors> {
   const transfer = [values.buffer as ArrayBuffer];

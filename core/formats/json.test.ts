@@ -5,7 +5,15 @@ import type { DatasetHeader, EntryChunk, Metadata } from '../types.js';
 import type { DecodeOptions, EncodeSummary } from './codec.js';
 import { jsonCodec, jsonDecodeTuning, jsonEncodeTuning } from './json.js';
 import { runInNewContext } from 'node:vm';
-import { WorkShare, formatVectorsOffThread, numberThreadReady, numberThreadStats, parseVectorsOffThread } from './json-number-thread.js';
+import {
+  NumberJobError,
+  WorkShare,
+  failNextNumberJobForTest,
+  formatVectorsOffThread,
+  numberThreadReady,
+  numberThreadStats,
+  parseVectorsOffThread,
+} from './json-number-thread.js';
 import { float32TextSource, parseFloat32Array, writeFloat32Array } from './json-scanner.js';
 
 interface Entry {
@@ -19,6 +27,14 @@ const SPECIAL = [
   -3.4028234663852886e38, 0.1, -0.1, 1, -1, 1e-7, 9.99999905104687e-8, 1e-14, 1.2e-15, 123456789, 1e20, 1e21, 16777217,
   0.5, 2 ** -24, 65504, 0.3333333432674408,
 ].map(Math.fround);
+
+/** Waits for the number thread; fails at once if it stopped for good (instead of at the test timeout). */
+async function threadUp(): Promise<void> {
+  while (!numberThreadReady()) {
+    if (numberThreadStats().stops >= 2) throw new Error('The number thread stopped for good.');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 function bytes(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
@@ -136,7 +152,7 @@ for (const threaded of [false, true]) {
       jsonDecodeTuning.threadMinValues = threaded ? 0 : Number.POSITIVE_INFINITY;
       jsonEncodeTuning.threadMinValues = threaded ? 0 : Number.POSITIVE_INFINITY;
       // Until the thread has started, the codec does its work on this one (as on a first save or load).
-      if (threaded) while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (threaded) await threadUp();
     });
     afterAll(() => {
       [jsonDecodeTuning.threadMinValues, jsonEncodeTuning.threadMinValues] = defaultMin;
@@ -747,7 +763,7 @@ describe('json codec: the number thread', () => {
     const text = Buffer.from('{"vector":[0.1,-0,1e-7,3.4028234663852886e38]} [0.12345678901,2,3,4] [1, 2,3,4] [1,2,3] [5e-324,-0.000001,7,8]');
     const stage = Uint8Array.from(text);
     const starts = Int32Array.from([10, text.indexOf('[0.123'), text.indexOf('[1, '), -1, text.indexOf('[1,2,3]'), text.indexOf('[5e')]);
-    while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
+    await threadUp();
     const { vectors, failed, stage: back } = await parseVectorsOffThread(stage, starts, starts.length, 4);
     expect(stage.length).toBe(0); // transferred …
     expect(Buffer.from(back).equals(text)).toBe(true); // … and back
@@ -769,7 +785,7 @@ describe('json codec: the number thread', () => {
     const expected = Buffer.alloc(3 * dim * 25);
     const ends: number[] = [];
     for (let k = 0, o = 0; k < 3; k++) ends.push((o = writeFloat32Array(expected, o, values, k * dim, k * dim + dim)));
-    while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
+    await threadUp();
     const sent = values.slice();
     const out = new Uint8Array(4 * dim * 25);
     const first = await formatVectorsOffThread(sent, 3, dim, out);
@@ -790,14 +806,50 @@ describe('json codec: the number thread', () => {
     expect(second.text.byteLength).toBeGreaterThanOrEqual(3 * dim * 25); // a bigger buffer was made
   });
 
-  it('answers a job that fails with its error and stays up for the next one', async () => {
-    while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
-    const stopsBefore = numberThreadStats().stops;
-    // Text for 10^9 vectors cannot be allocated: the job fails inside the thread.
-    await expect(formatVectorsOffThread(new Float32Array(4), 1e9, 4)).rejects.toThrow(/could not do a job/);
+  it('answers a job that fails with its error and its buffers, and stays up for the next one', async () => {
+    await threadUp();
+    const { stops, failedJobs } = numberThreadStats();
+    // A negative count cannot be allocated: each job fails inside the thread.
+    const values = Float32Array.from([1, 2, 3, 4]);
+    const out = new Uint8Array(64);
+    const formatErr = await formatVectorsOffThread(values, -1, 4, out).catch((e: unknown) => e);
+    expect(formatErr).toBeInstanceOf(NumberJobError);
+    expect((formatErr as Error).message).toMatch(/could not do a job/);
+    const back = (formatErr as NumberJobError).returned;
+    expect(Array.from(back.values!)).toEqual([1, 2, 3, 4]);
+    expect(back.out!.byteLength).toBe(64);
+    const stage = Buffer.from('[1,2]');
+    const parseErr = await parseVectorsOffThread(Uint8Array.from(stage), Int32Array.of(0), -1, 2).catch((e: unknown) => e);
+    expect(parseErr).toBeInstanceOf(NumberJobError);
+    expect(Buffer.from((parseErr as NumberJobError).returned.stage!).equals(stage)).toBe(true);
     const after = await formatVectorsOffThread(Float32Array.from([1, 2, 3, 4]), 1, 4);
     expect(Buffer.from(after.text.subarray(0, after.ends[0])).toString('latin1')).toBe('1,2,3,4');
-    expect(numberThreadStats().stops).toBe(stopsBefore);
+    expect(numberThreadStats().stops).toBe(stops);
+    expect(numberThreadStats().failedJobs).toBe(failedJobs + 2);
+  });
+
+  it('does the job of a failed number-thread job on this thread: the same file bytes, the same vectors read', async () => {
+    const dim = 16;
+    const entries = makeEntries(3000, dim, 21);
+    const chunks = toChunks(entries, dim, 1024);
+    const saved = [jsonEncodeTuning.threadMinValues, jsonDecodeTuning.threadMinValues] as const;
+    try {
+      jsonEncodeTuning.threadMinValues = Number.POSITIVE_INFINITY;
+      const alone = await encode(headerFor(dim, 3000), chunks);
+      jsonEncodeTuning.threadMinValues = jsonDecodeTuning.threadMinValues = 0;
+      await threadUp();
+      const { failedJobs } = numberThreadStats();
+      failNextNumberJobForTest();
+      const shared = await encode(headerFor(dim, 3000), chunks);
+      expect(numberThreadStats().failedJobs).toBe(failedJobs + 1);
+      expect(shared.file.equals(alone.file)).toBe(true);
+      failNextNumberJobForTest();
+      const read = await decode(shared.file);
+      expect(numberThreadStats().failedJobs).toBe(failedJobs + 2);
+      expectSameEntries(read.entries, entries);
+    } finally {
+      [jsonEncodeTuning.threadMinValues, jsonDecodeTuning.threadMinValues] = saved;
+    }
   });
 
   it('gets number code that runs on its own: the same text out and the same bits in as on this thread', () => {
@@ -842,7 +894,7 @@ describe('json codec: the number thread', () => {
       jsonEncodeTuning.threadMinValues = Number.POSITIVE_INFINITY;
       const alone = await encode(headerFor(dim, 2600), chunks);
       jsonEncodeTuning.threadMinValues = 0;
-      while (!numberThreadReady()) await new Promise((resolve) => setTimeout(resolve, 5));
+      await threadUp();
       const before = numberThreadStats().formattedEntries;
       const shared = await encode(headerFor(dim, 2600), chunks);
       // The thread did take part (every chunk of more than one entry gives it some).

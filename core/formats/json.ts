@@ -16,6 +16,7 @@ import {
 } from './json-scanner.js';
 import {
   MAX_FLOAT_TEXT_BYTES,
+  NumberJobError,
   WorkShare,
   formatVectorsOffThread,
   numberThreadReady,
@@ -122,8 +123,12 @@ async function* encode(
         let formatted: FormattedVectors | undefined;
         try {
           formatted = await job;
-        } catch {
-          // The thread is gone: this thread writes the rest of the chunk itself.
+        } catch (err) {
+          // The thread could not do it, or is gone: this thread writes the rest of the chunk.
+          if (err instanceof NumberJobError) {
+            spareValues = err.returned.values;
+            spareText = err.returned.out;
+          }
         }
         job = undefined;
         if (formatted) {
@@ -655,12 +660,19 @@ async function decode(input: AsyncIterable<Buffer>, options: DecodeOptions = {})
       if (numberThreadReady()) {
         try {
           parsed = await parseVectorsOffThread(staged.bytes.subarray(0, staged.length), staged.starts.subarray(0, count), count, dim);
+          staged.bytes = new Uint8Array(parsed.stage.buffer);
         } catch (err) {
-          throw new VecSnapError('IO_ERROR', `Reading the JSON file failed: its number thread stopped (${(err as Error).message}).`, {
-            cause: err,
-          });
+          // A job the thread could not do comes back with its text: this thread parses it. A
+          // thread that stopped took the text with it, and only the file has it still.
+          const stage = err instanceof NumberJobError ? err.returned.stage : undefined;
+          if (!stage) {
+            throw new VecSnapError('IO_ERROR', `Reading the JSON file failed: its number thread stopped (${(err as Error).message}).`, {
+              cause: err,
+            });
+          }
+          staged.bytes = new Uint8Array(stage.buffer);
+          parsed = staged.parseHere();
         }
-        staged.bytes = new Uint8Array(parsed.stage.buffer);
       } else parsed = staged.parseHere();
       const { vectors } = parsed;
       for (const [k, vector] of staged.local) vectors.set(vector, k * dim);
