@@ -412,7 +412,13 @@ describe('compareSnapshots of two JSON snapshots', () => {
         const bytes = readFileSync(fileOf(second));
         bytes[4]! ^= 0x01;
         writeFileSync(fileOf(second), bytes);
-        expect((await p.compareSnapshots(first.id, second.id)).diff).toEqual(ordinary);
+        // Found only after reading both files: the ordinary compare's progress carries on from there.
+        const calls: ProgressInfo[] = [];
+        expect((await p.compareSnapshots(first.id, second.id, { onProgress: (c) => calls.push(c) })).diff).toEqual(ordinary);
+        const percentages = calls.map((c) => c.percentage);
+        expect(percentages).toEqual([...percentages].sort((x, y) => x - y));
+        const bothFiles = readFileSync(fileOf(first)).length + bytes.length;
+        expect(calls.at(-1)).toMatchObject({ percentage: 100, current: 2 * bothFiles, total: 2 * bothFiles });
         // A changed gzip member fails zlib's own CRC or the content checksum either way.
         bytes[bytes.length - 9]! ^= 0x01;
         writeFileSync(fileOf(second), bytes);

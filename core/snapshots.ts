@@ -11,7 +11,7 @@ import { pipeIntoFile } from './io/file-sink.js';
 import { detectFile, extensionFor } from './formats/detect.js';
 import { sha256File } from './io/checksum.js';
 import { compressionSuffix } from './io/compression.js';
-import { ProgressReporter } from './io/progress.js';
+import { ProgressReporter, twoPassProgress } from './io/progress.js';
 import { SnapshotStore, validateSnapshotId, type IntegrityState, type SnapshotMetadata } from './snapshot-store.js';
 import type { Compression, Format, LongOperationOptions, Metadata, StoredEntry } from './types.js';
 import { isPlainObject } from './validation.js';
@@ -359,12 +359,14 @@ export class SnapshotManager {
       new ProgressReporter('compare', options.onProgress).done('Both snapshots hold the same content');
       return result;
     }
-    // VecSnap JSON compares by entry text, checked by the file checksums recorded here.
+    // VecSnap JSON compares by entry text, checked by the file checksums recorded here. When that
+    // gives up (possibly after reading both files), the ordinary compare's progress carries on.
+    const passes = twoPassProgress(options.onProgress);
     const asText =
       a.meta.format === 'json' && b.meta.format === 'json'
-        ? await compareJsonFileTexts({ file: a.file, sha256: a.meta.checksum }, { file: b.file, sha256: b.meta.checksum }, options)
+        ? await compareJsonFileTexts({ file: a.file, sha256: a.meta.checksum }, { file: b.file, sha256: b.meta.checksum }, { ...options, onProgress: passes.first })
         : null;
-    result.diff = asText ?? (await compareDatasetFiles(a.file, b.file, options));
+    result.diff = asText ?? (await compareDatasetFiles(a.file, b.file, { ...options, onProgress: passes.second }));
     return result;
   }
 }

@@ -78,3 +78,40 @@ export class ProgressReporter {
     }
   }
 }
+
+/**
+ * Progress of work that may run a second pass after a first one gave up (the JSON text compare,
+ * then the ordinary compare): the second pass fills what the first left, so the bar never goes
+ * back to 0. Byte counts add up over both passes.
+ */
+export function twoPassProgress(listener: ProgressCallback | undefined): { first?: ProgressCallback; second?: ProgressCallback } {
+  if (!listener) return {};
+  let last: ProgressInfo | undefined;
+  return {
+    first: (info) => {
+      last = info;
+      listener(info);
+    },
+    second: (info) => {
+      if (!last || last.percentage <= 0) {
+        listener(info);
+        return;
+      }
+      const finished = info.percentage >= 100;
+      const before = Math.min(last.percentage, 99);
+      const percentage = finished ? 100 : Math.min(99, Math.floor((before + ((100 - before) * info.percentage) / 100) * 10) / 10);
+      const total = last.total + info.total;
+      const bytesTotal = info.bytesTotal === undefined ? undefined : (last.bytesTotal ?? 0) + info.bytesTotal;
+      // The first pass's last report may lag its end (reports are throttled); done means all done.
+      listener({
+        ...info,
+        percentage,
+        message: finished ? info.message : `${info.operation}: ${percentage.toFixed(0)}%`,
+        current: finished ? total : last.current + info.current,
+        total,
+        ...(info.bytesDone !== undefined ? { bytesDone: finished && bytesTotal !== undefined ? bytesTotal : (last.bytesDone ?? 0) + info.bytesDone } : {}),
+        ...(bytesTotal !== undefined ? { bytesTotal } : {}),
+      });
+    },
+  };
+}
