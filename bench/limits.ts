@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { medianOf, type Measurement } from './measure.js';
+import { medianOf } from './measure.js';
 
 export interface MachineLimits {
   /** Bytes per second: rewriting one file, so the page cache reuses the pages it just freed. */
@@ -87,16 +87,13 @@ export async function measureLimits(dir: string, vectors: Float32Array, runs: nu
     }
   };
   const write = await medianOf(runs, () => writeTo(file));
+  // Removed at once to free the disk (on failure, the bench removes `dir`).
   const kept: string[] = [];
-  let writeNew: Measurement;
-  try {
-    writeNew = await medianOf(runs, async () => {
-      kept.push(path.join(dir, `raw-kept-${kept.length}.f32`));
-      await writeTo(kept[kept.length - 1]!);
-    });
-  } finally {
-    await Promise.all(kept.map((f) => fs.rm(f, { force: true })));
-  }
+  const writeNew = await medianOf(runs, async () => {
+    kept.push(path.join(dir, `raw-kept-${kept.length}.f32`));
+    await writeTo(kept[kept.length - 1]!);
+  });
+  await Promise.all(kept.map((f) => fs.rm(f, { force: true })));
   const read = await medianOf(runs, async () => {
     if ((await fs.readFile(file)).length !== bytes.length) throw new Error('short read');
   });

@@ -53,8 +53,6 @@ function threadSource(): string {
       for (let k = 0; k < count; k++) {
         if (starts[k] >= 0 && parseFloat32Array(buf, starts[k], vectors, k * dim, dim) < 0) failed.push(k);
       }
-      viewOf = undefined; // the stage's buffer goes back
-      view = undefined;
       parentPort.postMessage({ id, vectors, failed: Int32Array.from(failed), stage }, [vectors.buffer, stage.buffer]);
     }`,
     `function formatJob({ id, values, count, dim, out }) {
@@ -85,8 +83,6 @@ function threadSource(): string {
         if (job.op === 'format') formatJob(job);
         else parseJob(job);
       } catch (err) {
-        viewOf = undefined;
-        view = undefined;
         const error = String((err && err.message) || err);
         const back = {};
         const transfer = [];
@@ -102,6 +98,10 @@ function threadSource(): string {
         } catch {
           parentPort.postMessage({ id: job.id, error });
         }
+      } finally {
+        // The parser caches a view of the last buffer it read; that buffer has gone back.
+        viewOf = undefined;
+        view = undefined;
       }
     });`,
     'parentPort.postMessage({ ready: true });',

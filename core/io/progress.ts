@@ -12,6 +12,18 @@ export interface ProgressUpdate {
 }
 
 /**
+ * A running percentage, to one decimal. 100 is reserved for done(): work is not finished until
+ * its last step (say, a rename) happened.
+ */
+function runningPercentage(fraction: number): number {
+  return Math.min(99, Math.floor(fraction * 1000) / 10);
+}
+
+function runningMessage(operation: string, percentage: number): string {
+  return `${operation}: ${percentage.toFixed(0)}%`;
+}
+
+/**
  * Throttles progress at the source: the first call and the final 100% always go through, the
  * rest at most every 50 ms, and the percentage never goes backwards. A throwing listener is
  * ignored — a progress bar must not be able to break a save.
@@ -37,14 +49,13 @@ export class ProgressReporter {
     } else {
       fraction = update.total > 0 ? update.current / update.total : 0;
     }
-    // 100 is reserved for done(): the work is not finished until the rename happened.
-    const percentage = Math.max(this.lastPercentage, Math.min(99, Math.floor(fraction * 1000) / 10));
+    const percentage = Math.max(this.lastPercentage, runningPercentage(fraction));
     this.emit({
       operation: this.operation,
       percentage,
       current: update.current,
       total: update.total,
-      message: update.message ?? `${this.operation}: ${percentage.toFixed(0)}%`,
+      message: update.message ?? runningMessage(this.operation, percentage),
       ...(update.bytesDone !== undefined ? { bytesDone: update.bytesDone } : {}),
       ...(update.bytesTotal !== undefined ? { bytesTotal: update.bytesTotal } : {}),
       ...(update.phase !== undefined ? { phase: update.phase } : {}),
@@ -98,15 +109,15 @@ export function twoPassProgress(listener: ProgressCallback | undefined): { first
         return;
       }
       const finished = info.percentage >= 100;
-      const before = Math.min(last.percentage, 99);
-      const percentage = finished ? 100 : Math.min(99, Math.floor((before + ((100 - before) * info.percentage) / 100) * 10) / 10);
+      const before = Math.min(last.percentage, 99) / 100;
+      const percentage = finished ? 100 : runningPercentage(before + ((1 - before) * info.percentage) / 100);
       const total = last.total + info.total;
       const bytesTotal = info.bytesTotal === undefined ? undefined : (last.bytesTotal ?? 0) + info.bytesTotal;
       // The first pass's last report may lag its end (reports are throttled); done means all done.
       listener({
         ...info,
         percentage,
-        message: finished ? info.message : `${info.operation}: ${percentage.toFixed(0)}%`,
+        message: finished ? info.message : runningMessage(info.operation, percentage),
         current: finished ? total : last.current + info.current,
         total,
         ...(info.bytesDone !== undefined ? { bytesDone: finished && bytesTotal !== undefined ? bytesTotal : (last.bytesDone ?? 0) + info.bytesDone } : {}),
