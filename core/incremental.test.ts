@@ -1,6 +1,7 @@
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IncrementalChain, type ChainState } from './incremental.js';
 import { DatabasePersistence } from './persistence.js';
 import { cloneDb, expectSameDb, makeDb, rng, tempDir } from './test-helpers/fixtures.js';
 import { VectorDB } from './vector-db.js';
@@ -110,5 +111,65 @@ describe('incremental saves', () => {
     const before = cloneDb(target);
     await expect(new DatabasePersistence(target, { baseDir: dir }).load()).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT' });
     expectSameDb(target, before);
+  });
+
+  describe('the chain state kept in memory', () => {
+    const base = { file: 'database.bin', format: 'binary', compression: 'none', contentChecksum: 'c1', sha256: 's1', bytes: 10, count: 1, savedAt: 1 } as const;
+    const chainPath = () => path.join(dir, 'incremental', 'chain.json');
+    const delta = (seq: number) => ({ file: `${String(seq).padStart(6, '0')}.delta`, seq, sha256: `d${seq}`, bytes: 5, upserts: 1, deletes: 0, createdAt: seq });
+
+    it('is reused while chain.json is the file this instance wrote: one stat, no read', async () => {
+      const chain = new IncrementalChain(dir);
+      await chain.reset(base);
+      const readFile = vi.spyOn(fsp, 'readFile');
+      const open = vi.spyOn(fsp, 'open');
+      try {
+        const state = await chain.read();
+        expect(state).toEqual({ version: 1, base, deltas: [] });
+        expect(readFile).not.toHaveBeenCalled();
+        expect(open).not.toHaveBeenCalled();
+        // The copy handed out cannot change what is kept.
+        state!.deltas.push(delta(9));
+        expect((await chain.read())!.deltas).toEqual([]);
+      } finally {
+        readFile.mockRestore();
+        open.mockRestore();
+      }
+    });
+
+    it('another writer replacing chain.json (a rename) is read, even at the same size', async () => {
+      const chain = new IncrementalChain(dir);
+      await chain.reset(base);
+      const theirs: ChainState = { version: 1, base: { ...base, contentChecksum: 'c2', sha256: 's2' }, deltas: [] };
+      const text = JSON.stringify(theirs, null, 2) + '\n';
+      expect(text.length).toBe(readFileSync(chainPath(), 'utf8').length);
+      writeFileSync(chainPath() + '.other', text);
+      renameSync(chainPath() + '.other', chainPath());
+      expect(await chain.read()).toEqual(theirs);
+    });
+
+    it('an edit in place is read, and a damaged chain.json is reported even after a cached read', async () => {
+      const chain = new IncrementalChain(dir);
+      await chain.reset(base);
+      expect((await chain.read())!.deltas).toEqual([]);
+      const edited: ChainState = { version: 1, base, deltas: [delta(1)] };
+      writeFileSync(chainPath(), JSON.stringify(edited));
+      expect(await chain.read()).toEqual(edited);
+      writeFileSync(chainPath(), '{"version": 1, "base"');
+      await expect(chain.read()).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
+      await fsp.rm(chainPath());
+      expect(await chain.read()).toBeNull();
+    });
+
+    it('two instances on one folder see each other\'s deltas', async () => {
+      const a = new IncrementalChain(dir);
+      const b = new IncrementalChain(dir);
+      await a.reset(base);
+      const first = await b.read();
+      expect(first!.deltas).toEqual([]);
+      // a appends through its own write path; b must not keep its old copy.
+      await a.reset({ ...base, contentChecksum: 'c3' });
+      expect((await b.read())!.base.contentChecksum).toBe('c3');
+    });
   });
 });
