@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabasePersistence, VectorDB, generateSampleData, type Compression, type Format } from '../core/index.js';
 import { writeFileAtomic } from '../core/io/atomic-write.js';
+import { dropBehindAvailable } from '../core/io/page-cache.js';
 import { measureCodecRates, measureLimits, type CodecRates, type MachineLimits } from './limits.js';
 import { measure, medianOf, type Measurement } from './measure.js';
 import { renderMarkdown, renderTable, type Row } from './report.js';
@@ -235,6 +236,8 @@ async function main(): Promise<void> {
     platform: `${os.platform()} ${os.release()}`,
     commit,
     quick,
+    // Whether large writes dropped their written-back pages (core/io/page-cache.ts).
+    dropBehind: dropBehindAvailable(),
   };
   console.log('\n');
   console.log(renderTable(rows, limits));

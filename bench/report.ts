@@ -115,7 +115,9 @@ machine physically does with the same bytes, measured in the same run:
 - uncompressed saves (and snapshot create, export) against raw write+fsync plus SHA-256 of the
   float32 data, where the write rewrites one file and so reuses the page cache's just-freed
   pages; writing new files that are kept, as snapshot create and export do, is shown beside it
-  (on a VM that returns freed memory to its host it can be several times slower); loads (and restore, import) against raw read plus SHA-256, where the read is
+  (on a VM that returns freed memory to its host it can be several times slower; the engine's
+  writes drop pages already written back, "dropBehind" in the machine line, so the rest of the
+  file reuses them); loads (and restore, import) against raw read plus SHA-256, where the read is
   \`fs.readFile\` of the raw bytes: a load must put every byte into fresh memory, and the page
   faults of that can cost more than the read itself on a virtual machine (SPEC §7's "0.5 GB/s
   read" is this figure; reading through one reused buffer only measures the page cache's copy);

@@ -1,6 +1,7 @@
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { dropWrittenPages } from './page-cache.js';
 
 export type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream;
 
@@ -24,6 +25,9 @@ export interface PipeIntoFileOptions {
  */
 export class EarlyWriteback {
   private since = 0;
+  private total = 0;
+  /** The end of the range whose pages were last dropped (see page-cache.ts). */
+  private droppedTo = 0;
   private inFlight: Promise<void> | undefined;
   private failure: Error | undefined;
 
@@ -36,17 +40,31 @@ export class EarlyWriteback {
   add(bytes: number): void {
     if (this.failure) throw this.failure;
     this.since += bytes;
+    this.total += bytes;
     if (this.since < this.every || this.inFlight) return;
     this.since = 0;
+    const upTo = this.total;
     this.inFlight = this.handle.datasync().then(
       () => {
         this.inFlight = undefined;
+        this.dropBehind(upTo);
       },
       (err: Error) => {
         this.failure = err;
         this.inFlight = undefined;
       },
     );
+  }
+
+  /**
+   * Drops the pages the finished sync wrote back, so the rest of the file reuses them. The range
+   * starts one interval early: bytes still buffered in the stream when the sync began were dirty
+   * then and kept, and are clean by now. `upTo` counts bytes produced, which for SQLite is only
+   * close to file offsets; pages outside what was written back are dirty and stay.
+   */
+  private dropBehind(upTo: number): void {
+    const from = Math.max(0, this.droppedTo - this.every);
+    if (dropWrittenPages(this.handle.fd, from, upTo - from)) this.droppedTo = upTo;
   }
 
   /** Waits for the write-back in flight; throws if any failed. */

@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs, readFileSync, statfsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../test-helpers/fixtures.js';
+import { EarlyWriteback } from './file-sink.js';
+import { dropBehindAvailable, dropWrittenPages } from './page-cache.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+
+const MiB = 1024 * 1024;
+const TMPFS_MAGIC = 0x01021994;
+
+/** Bytes of `file` in the page cache, from util-linux's fincore (mincore(2) underneath). */
+function resident(file: string): number {
+  return Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], { encoding: 'utf8' }).trim());
+}
+
+function hasFincore(): boolean {
+  try {
+    execFileSync('fincore', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// On tmpfs the page cache is the storage itself and nothing can be dropped.
+const measurable = process.platform === 'linux' && hasFincore() && Number(statfsSync(process.env.TMPDIR ?? '/tmp').type) !== TMPFS_MAGIC;
+
+describe('drop-behind (page-cache.ts)', () => {
+  it('the addon is built by npm install and loaded on Linux', () => {
+    expect(dropBehindAvailable()).toBe(process.platform === 'linux' && process.env.VECSNAP_DROP_BEHIND !== '0');
+  });
+
+  it('is advice only: a bad descriptor, range or closed file gives false, never an exception', async () => {
+    expect(dropWrittenPages(-1, 0, 4096)).toBe(false);
+    expect(dropWrittenPages(0x7ffffff0, 0, 4096)).toBe(false);
+    const handle = await fs.open(path.join(dir, 'f'), 'w');
+    const fd = handle.fd;
+    expect(dropWrittenPages(fd, 0, 0)).toBe(false);
+    expect(dropWrittenPages(fd, -1, 10)).toBe(false);
+    await handle.close();
+    expect(dropWrittenPages(fd, 0, 4096)).toBe(false);
+  });
+
+  it.skipIf(!measurable || !dropBehindAvailable())('drops written-back pages, keeps a dirty one, and the bytes read back unchanged', async () => {
+    const file = path.join(dir, 'data');
+    const bytes = randomBytes(8 * MiB);
+    const handle = await fs.open(file, 'w+');
+    try {
+      await handle.write(bytes, 0, bytes.length, 0);
+      await handle.sync();
+      expect(resident(file)).toBe(8 * MiB);
+      expect(dropWrittenPages(handle.fd, 0, 4 * MiB)).toBe(true);
+      expect(resident(file)).toBe(4 * MiB);
+      // A page written after the sync is dirty: the kernel must keep it.
+      const page = randomBytes(4096);
+      await handle.write(page, 0, page.length, 5 * MiB);
+      page.copy(bytes, 5 * MiB);
+      expect(dropWrittenPages(handle.fd, 0, 8 * MiB)).toBe(true);
+      // Kept with the folio it sits in: the page cache may group pages up to 2 MiB.
+      expect(resident(file)).toBeGreaterThanOrEqual(4096);
+      expect(resident(file)).toBeLessThanOrEqual(2 * MiB);
+    } finally {
+      await handle.close();
+    }
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+  });
+
+  it.skipIf(!measurable || !dropBehindAvailable())('EarlyWriteback drops what each write-back finished while the file is written', async () => {
+    const file = path.join(dir, 'stream');
+    const bytes = randomBytes(16 * MiB);
+    const handle = await fs.open(file, 'wx');
+    try {
+      const writeback = new EarlyWriteback(handle, MiB);
+      for (let off = 0; off < bytes.length; off += MiB / 4) {
+        await handle.write(bytes, off, MiB / 4, off);
+        writeback.add(MiB / 4);
+        // Let a write-back finish now and then, as a slower producer would.
+        if (off % (2 * MiB) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await writeback.finish();
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    // Without drop-behind all 16 MiB stay cached; with it, at most the last intervals do.
+    expect(resident(file)).toBeLessThanOrEqual(6 * MiB);
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+  });
+});

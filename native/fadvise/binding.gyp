@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "vecsnap_fadvise",
+      "sources": ["fadvise.c"]
+    }
+  ]
+}
