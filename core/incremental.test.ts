@@ -1,4 +1,4 @@
-import { promises as fsp, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, readdirSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IncrementalChain, type ChainState } from './incremental.js';
@@ -155,6 +155,16 @@ describe('incremental saves', () => {
       const edited: ChainState = { version: 1, base, deltas: [delta(1)] };
       writeFileSync(chainPath(), JSON.stringify(edited));
       expect(await chain.read()).toEqual(edited);
+      // Same size, same inode, and the mtime put back: the ctime still tells. (Whole seconds, so
+      // utimes can set the mtime exactly.)
+      const T = 1_700_000_000;
+      utimesSync(chainPath(), T, T);
+      expect(await chain.read()).toEqual(edited);
+      const same: ChainState = { version: 1, base, deltas: [{ ...delta(1), sha256: 'd9' }] };
+      writeFileSync(chainPath(), JSON.stringify(same));
+      utimesSync(chainPath(), T, T);
+      expect(statSync(chainPath(), { bigint: true }).mtimeNs).toBe(BigInt(T) * 1_000_000_000n);
+      expect(await chain.read()).toEqual(same);
       writeFileSync(chainPath(), '{"version": 1, "base"');
       await expect(chain.read()).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
       await fsp.rm(chainPath());

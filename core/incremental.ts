@@ -1,7 +1,7 @@
 import { promises as fs, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { VecSnapError, throwIfAborted, toVecSnapError } from './errors.js';
-import { removeQuietly, writeAtomic } from './io/atomic-write.js';
+import { fsyncDir, removeQuietly, tempPathFor } from './io/atomic-write.js';
 import { openDatasetFile, writeDatasetFile } from './formats/dataset-io.js';
 import type { Compression, Format, LongOperationOptions } from './types.js';
 import type { ChangeSet, VectorDB } from './vector-db.js';
@@ -40,9 +40,12 @@ const COMPACT_RATIO = 0.5;
 const MAX_DELTAS = 64;
 const DELTA_KIND = 'vecsnap-delta';
 
-/** Which file, and which version of it: ctime is left out because a rename changes it. */
+/**
+ * Which file, and which version of it. ctime changes with every write, rename and utimes, so a
+ * same-size replacement that reuses a freed inode number within one mtime tick still differs.
+ */
 function fileStamp(stat: BigIntStats): string {
-  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}`;
+  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
 }
 
 /**
@@ -76,7 +79,9 @@ export class IncrementalChain {
    * save or a delta that read cost 1–12 ms (four file-system round trips queued behind the
    * write-back of the save). So the state this instance last wrote or read is kept with the
    * file's identity, and reused while one stat finds the same file: another writer's rename
-   * brings a new inode, an edit in place a new mtime or size.
+   * brings a new inode, an edit in place a new mtime and ctime. (A network file system may serve
+   * a stat from its attribute cache for a few seconds; two processes saving into one folder at
+   * once are not coordinated by VecSnap in any case.)
    */
   async read(): Promise<ChainState | null> {
     let stamp: string;
@@ -117,20 +122,31 @@ export class IncrementalChain {
     return state;
   }
 
-  /** Replaces chain.json atomically and remembers what it now holds. */
+  /**
+   * Replaces chain.json atomically (temp file, fsync, rename, folder fsync) and remembers what it
+   * now holds. The stamp is read from this writer's own descriptor after the rename, which set
+   * its ctime; another writer's later rename brings another inode, so it can never be mistaken
+   * for this one.
+   */
   private async write(state: ChainState): Promise<void> {
     this.known = undefined;
-    let stamp = '';
-    await writeAtomic(
-      this.chainFile,
-      async (temp) => {
-        await fs.writeFile(temp, JSON.stringify(state, null, 2) + '\n', { flag: 'wx', flush: true });
-        // Taken before the rename, so no other writer's file can be mistaken for this one; a
-        // rename keeps the inode, size and mtime.
-        stamp = fileStamp(await fs.stat(temp, { bigint: true }));
-      },
-      { synced: true },
-    );
+    const temp = tempPathFor(this.chainFile);
+    let stamp: string;
+    try {
+      const handle = await fs.open(temp, 'wx');
+      try {
+        await handle.writeFile(JSON.stringify(state, null, 2) + '\n');
+        await handle.sync();
+        await fs.rename(temp, this.chainFile);
+        stamp = fileStamp(await handle.stat({ bigint: true }));
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      await removeQuietly(temp);
+      throw toVecSnapError(err, `Writing ${this.chainFile}`);
+    }
+    await fsyncDir(this.dir);
     this.known = { state: structuredClone(state), stamp };
   }
 

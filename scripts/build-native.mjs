@@ -24,7 +24,8 @@ const prefix = path.resolve(path.dirname(process.execPath), '..');
 if (!process.env.npm_config_nodedir && existsSync(path.join(prefix, 'include/node/node_api.h'))) gypArgs.push(`--nodedir=${prefix}`);
 const [cmd, args] = gyp.endsWith('.js') ? [process.execPath, [gyp, ...gypArgs]] : [gyp, gypArgs];
 const run = existsSync(gyp)
-  ? spawnSync(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' })
+  ? // A node-gyp that cannot find headers tries to download them: never let that hang an install.
+    spawnSync(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 120_000 })
   : { status: 1, stdout: '', stderr: `node-gyp was not found at ${gyp}` };
 if (run.status === 0) {
   console.log('[vecsnap] page-cache addon built (native/fadvise).');

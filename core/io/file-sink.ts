@@ -34,6 +34,8 @@ export class EarlyWriteback {
   constructor(
     private readonly handle: fs.FileHandle,
     private readonly every: number,
+    /** Drop the pages each write-back finished (page-cache.ts); off for files read back at once. */
+    private readonly dropBehindPages = true,
   ) {}
 
   /** Counts `bytes` more produced; throws the failure of an earlier write-back. */
@@ -58,11 +60,13 @@ export class EarlyWriteback {
 
   /**
    * Drops the pages the finished sync wrote back, so the rest of the file reuses them. The range
-   * starts one interval early: bytes still buffered in the stream when the sync began were dirty
-   * then and kept, and are clean by now. `upTo` counts bytes produced, which for SQLite is only
-   * close to file offsets; pages outside what was written back are dirty and stay.
+   * starts one interval early: bytes still buffered in the stream when the sync began were not
+   * covered by it, and are written back by now. `upTo` counts bytes produced, which for SQLite is
+   * only close to file offsets. A dirty page in the range is never lost: the kernel starts its
+   * write-back first and drops it only once it is clean, and the closing fsync covers the file.
    */
   private dropBehind(upTo: number): void {
+    if (!this.dropBehindPages) return;
     const from = Math.max(0, this.droppedTo - this.every);
     if (dropWrittenPages(this.handle.fd, from, upTo - from)) this.droppedTo = upTo;
   }

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promises as fs, readFileSync, statfsSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, statfsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-helpers/fixtures.js';
 import { EarlyWriteback } from './file-sink.js';
@@ -33,22 +34,32 @@ function hasFincore(): boolean {
 const measurable = process.platform === 'linux' && hasFincore() && Number(statfsSync(process.env.TMPDIR ?? '/tmp').type) !== TMPFS_MAGIC;
 
 describe('drop-behind (page-cache.ts)', () => {
-  it('the addon is built by npm install and loaded on Linux', () => {
+  // CI sets VECSNAP_REQUIRE_ADDON=1: there the install must have built it. Elsewhere a failed
+  // build (or `npm ci --ignore-scripts`) is allowed, and VecSnap runs without it.
+  const required = process.env.VECSNAP_REQUIRE_ADDON === '1';
+  const built = existsSync(fileURLToPath(new URL('../../native/fadvise/build/Release/vecsnap_fadvise.node', import.meta.url)));
+
+  it.skipIf(!required && !built)('the addon that npm install built loads on Linux', () => {
     expect(dropBehindAvailable()).toBe(process.platform === 'linux' && process.env.VECSNAP_DROP_BEHIND !== '0');
   });
 
-  it('is advice only: a bad descriptor, range or closed file gives false, never an exception', async () => {
-    expect(dropWrittenPages(-1, 0, 4096)).toBe(false);
-    expect(dropWrittenPages(0x7ffffff0, 0, 4096)).toBe(false);
+  it.skipIf(!dropBehindAvailable())('is advice only: a bad descriptor or range gives false, never an exception', async () => {
     const handle = await fs.open(path.join(dir, 'f'), 'w');
-    const fd = handle.fd;
-    expect(dropWrittenPages(fd, 0, 0)).toBe(false);
-    expect(dropWrittenPages(fd, -1, 10)).toBe(false);
-    await handle.close();
-    expect(dropWrittenPages(fd, 0, 4096)).toBe(false);
+    try {
+      expect(dropWrittenPages(handle.fd, 0, 4096)).toBe(true);
+      expect(dropWrittenPages(-1, 0, 4096)).toBe(false);
+      expect(dropWrittenPages(0x7ffffff0, 0, 4096)).toBe(false); // EBADF from the kernel
+      expect(dropWrittenPages(handle.fd, 0, 0)).toBe(false);
+      expect(dropWrittenPages(handle.fd, -1, 10)).toBe(false);
+      expect(dropWrittenPages(handle.fd, 0, Number.NaN)).toBe(false);
+      expect(dropWrittenPages(handle.fd, 0.5, 10)).toBe(false);
+      expect(dropWrittenPages(handle.fd, 0, Number.POSITIVE_INFINITY)).toBe(false);
+    } finally {
+      await handle.close();
+    }
   });
 
-  it.skipIf(!measurable || !dropBehindAvailable())('drops written-back pages, keeps a dirty one, and the bytes read back unchanged', async () => {
+  it.skipIf(!measurable || !dropBehindAvailable())('drops written-back pages; a page written after the sync is not lost', async () => {
     const file = path.join(dir, 'data');
     const bytes = randomBytes(8 * MiB);
     const handle = await fs.open(file, 'w+');
@@ -58,13 +69,12 @@ describe('drop-behind (page-cache.ts)', () => {
       expect(resident(file)).toBe(8 * MiB);
       expect(dropWrittenPages(handle.fd, 0, 4 * MiB)).toBe(true);
       expect(resident(file)).toBe(4 * MiB);
-      // A page written after the sync is dirty: the kernel must keep it.
+      // A page written after the sync is dirty: the kernel writes it back before it may drop it
+      // (at most its folio, up to 2 MiB, stays cached), and the bytes read back must hold it.
       const page = randomBytes(4096);
       await handle.write(page, 0, page.length, 5 * MiB);
       page.copy(bytes, 5 * MiB);
       expect(dropWrittenPages(handle.fd, 0, 8 * MiB)).toBe(true);
-      // Kept with the folio it sits in: the page cache may group pages up to 2 MiB.
-      expect(resident(file)).toBeGreaterThanOrEqual(4096);
       expect(resident(file)).toBeLessThanOrEqual(2 * MiB);
     } finally {
       await handle.close();
@@ -81,8 +91,8 @@ describe('drop-behind (page-cache.ts)', () => {
       for (let off = 0; off < bytes.length; off += MiB / 4) {
         await handle.write(bytes, off, MiB / 4, off);
         writeback.add(MiB / 4);
-        // Let a write-back finish now and then, as a slower producer would.
-        if (off % (2 * MiB) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        // Let the write-back in flight finish now and then, as a slower producer would.
+        if (off % (2 * MiB) === 0) await writeback.finish();
       }
       await writeback.finish();
       await handle.sync();

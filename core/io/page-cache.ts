@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
  * write goes on and the rest of the file reuses them). Node has no posix_fadvise, so a tiny addon
  * (native/fadvise, built at install) provides it. Without the addon, or off Linux, nothing is
  * dropped and everything works as before. VECSNAP_DROP_BEHIND=0 turns it off (to compare).
+ * Only Linux builds it; elsewhere the page cache is left to the system.
  */
 interface FadviseAddon {
   /** posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED): 0 or the error number. */
@@ -45,13 +46,14 @@ export function dropBehindAvailable(): boolean {
 }
 
 /**
- * Asks the kernel to drop the cached pages of `fd` in [offset, offset + length). Only clean pages
- * (already written back) go; dirty ones stay until written, so no data can be lost. Returns
- * whether the advice was taken; never throws.
+ * Asks the kernel to drop the cached pages of `fd` in [offset, offset + length). Dirty pages are
+ * never lost: Linux starts their write-back first and drops only clean pages, so a later read
+ * gets the same bytes from disk. Returns whether the advice was taken; never throws.
  */
 export function dropWrittenPages(fd: number, offset: number, length: number): boolean {
   const a = loadAddon();
-  if (!a || fd < 0 || offset < 0 || length <= 0) return false;
+  if (!a || !Number.isSafeInteger(fd) || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return false;
+  if (fd < 0 || offset < 0 || length <= 0) return false;
   try {
     return a.dropPages(fd, offset, length) === 0;
   } catch {
