@@ -121,7 +121,9 @@ export async function writeSqliteFile(
     if (options.writebackEveryBytes !== undefined) {
       // A second descriptor of the same file: SQLite's pages reach the kernel through its own.
       handle = await fs.open(path, 'r+');
-      writeback = new EarlyWriteback(handle, options.writebackEveryBytes);
+      // Pages are not dropped behind: SQLite updates index pages all over the file, and the
+      // caller hashes the whole file right after, so both would read them back from disk.
+      writeback = new EarlyWriteback(handle, options.writebackEveryBytes, false);
     }
     db = new Database(path);
     // A temp file that the caller fsyncs and renames needs no journal or syncing of its own.
