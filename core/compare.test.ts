@@ -3,8 +3,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareDatasetFiles, emptyContentDiff, type ContentDiff } from './compare.js';
 import { writeDatasetFile } from './formats/dataset-io.js';
-import { rng, tempDir } from './test-helpers/fixtures.js';
-import type { Compression, EntryChunk, Format, Metadata } from './types.js';
+import { rng, tempDir, toChunks } from './test-helpers/fixtures.js';
+import type { Compression, Format, Metadata } from './types.js';
 
 const { dir, cleanup } = tempDir('vecsnap-compare-');
 afterAll(cleanup);
@@ -17,13 +17,7 @@ interface Entry {
 
 let files = 0;
 async function write(entries: Entry[], format: Format, compression: Compression = 'none', per = 37, dimension = 8): Promise<string> {
-  const chunks: EntryChunk[] = [];
-  for (let i = 0; i < entries.length; i += per) {
-    const part = entries.slice(i, i + per);
-    const vectors = new Float32Array(part.length * dimension);
-    part.forEach((e, j) => vectors.set(e.vector, j * dimension));
-    chunks.push({ ids: part.map((e) => e.id), vectors, metadata: part.map((e) => e.metadata) });
-  }
+  const chunks = toChunks(entries, dimension, per);
   const file = path.join(dir, `f${files++}.${format}`);
   await writeDatasetFile(file, {
     format,

@@ -1,7 +1,7 @@
 import { promises as fs, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { VecSnapError, throwIfAborted, toVecSnapError } from './errors.js';
-import { fsyncDir, removeQuietly, tempPathFor } from './io/atomic-write.js';
+import { removeQuietly, writeFileAtomicWithStat } from './io/atomic-write.js';
 import { openDatasetFile, writeDatasetFile } from './formats/dataset-io.js';
 import type { Compression, Format, LongOperationOptions } from './types.js';
 import type { ChangeSet, VectorDB } from './vector-db.js';
@@ -122,32 +122,11 @@ export class IncrementalChain {
     return state;
   }
 
-  /**
-   * Replaces chain.json atomically (temp file, fsync, rename, folder fsync) and remembers what it
-   * now holds. The stamp is read from this writer's own descriptor after the rename, which set
-   * its ctime; another writer's later rename brings another inode, so it can never be mistaken
-   * for this one.
-   */
+  /** Replaces chain.json atomically and remembers what it now holds, stamped by its writer. */
   private async write(state: ChainState): Promise<void> {
     this.known = undefined;
-    const temp = tempPathFor(this.chainFile);
-    let stamp: string;
-    try {
-      const handle = await fs.open(temp, 'wx');
-      try {
-        await handle.writeFile(JSON.stringify(state, null, 2) + '\n');
-        await handle.sync();
-        await fs.rename(temp, this.chainFile);
-        stamp = fileStamp(await handle.stat({ bigint: true }));
-      } finally {
-        await handle.close();
-      }
-    } catch (err) {
-      await removeQuietly(temp);
-      throw toVecSnapError(err, `Writing ${this.chainFile}`);
-    }
-    await fsyncDir(this.dir);
-    this.known = { state: structuredClone(state), stamp };
+    const stat = await writeFileAtomicWithStat(this.chainFile, JSON.stringify(state, null, 2) + '\n');
+    this.known = { state: structuredClone(state), stamp: fileStamp(stat) };
   }
 
   /** Starts a new chain on a fresh full save and removes the deltas of the old one. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { toVecSnapError } from '../errors.js';
 
@@ -48,13 +48,14 @@ export async function removeQuietly(file: string): Promise<void> {
 export async function writeAtomic<T>(
   target: string,
   produce: (tempPath: string) => Promise<T>,
-  options: { synced?: boolean } = {},
+  options: { synced?: boolean; afterRename?: () => Promise<void> } = {},
 ): Promise<T> {
   const temp = tempPathFor(target);
   try {
     const result = await produce(temp);
     if (!options.synced) await fsyncFile(temp);
     await fs.rename(temp, target);
+    await options.afterRename?.();
     await fsyncDir(path.dirname(target));
     return result;
   } catch (err) {
@@ -65,6 +66,29 @@ export async function writeAtomic<T>(
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   await writeAtomic(target, (temp) => fs.writeFile(temp, data, { flag: 'wx', flush: true }), { synced: true });
+}
+
+/**
+ * writeFileAtomic that also returns the file's stat, read on the writer's own descriptor after the
+ * rename: its ctime is the rename's, and another writer's later file can never be mistaken for it.
+ */
+export async function writeFileAtomicWithStat(target: string, data: string | Uint8Array): Promise<BigIntStats> {
+  let handle: fs.FileHandle | undefined;
+  let stat: BigIntStats | undefined;
+  try {
+    await writeAtomic(
+      target,
+      async (temp) => {
+        handle = await fs.open(temp, 'wx');
+        await handle.writeFile(data);
+        await handle.sync();
+      },
+      { synced: true, afterRename: async () => void (stat = await handle!.stat({ bigint: true })) },
+    );
+  } finally {
+    await handle?.close();
+  }
+  return stat!;
 }
 
 export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {

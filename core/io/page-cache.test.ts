@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fs, readFileSync, statfsSync } from 'node:fs';
+import { promises as fs, readFileSync, statfsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-helpers/fixtures.js';
 import { EarlyWriteback } from './file-sink.js';
-import { dropBehindAvailable, dropWrittenPages } from './page-cache.js';
+import { dropBehindAddonFile, dropBehindAvailable, dropWrittenPages } from './page-cache.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -37,7 +36,7 @@ describe('drop-behind (page-cache.ts)', () => {
   // CI sets VECSNAP_REQUIRE_ADDON=1: there the install must have built it. Elsewhere a failed
   // build (or `npm ci --ignore-scripts`) is allowed, and VecSnap runs without it.
   const required = process.env.VECSNAP_REQUIRE_ADDON === '1';
-  const built = existsSync(fileURLToPath(new URL('../../native/fadvise/build/Release/vecsnap_fadvise.node', import.meta.url)));
+  const built = dropBehindAddonFile() !== undefined;
 
   it.skipIf(!required && !built)('the addon that npm install built loads on Linux', () => {
     expect(dropBehindAvailable()).toBe(process.platform === 'linux' && process.env.VECSNAP_DROP_BEHIND !== '0');

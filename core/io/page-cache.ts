@@ -21,21 +21,26 @@ interface FadviseAddon {
 const ADDON = path.join('native', 'fadvise', 'build', 'Release', 'vecsnap_fadvise.node');
 let addon: FadviseAddon | null | undefined;
 
+/** The built addon, looked for from core/io (sources), dist/core/io or dist/app/core/io up to the package root. */
+export function dropBehindAddonFile(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 6; up++, dir = path.dirname(dir)) {
+    const file = path.join(dir, ADDON);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
 function loadAddon(): FadviseAddon | null {
   if (addon !== undefined) return addon;
   addon = null;
   if (process.platform !== 'linux' || process.env.VECSNAP_DROP_BEHIND === '0') return addon;
-  // From core/io (sources), dist/core/io or dist/app/core/io up to the package root.
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++, dir = path.dirname(dir)) {
-    const file = path.join(dir, ADDON);
-    if (!existsSync(file)) continue;
-    try {
-      addon = createRequire(import.meta.url)(file) as FadviseAddon;
-    } catch {
-      addon = null; // built for another Node ABI or machine: run without it
-    }
-    break;
+  const file = dropBehindAddonFile();
+  if (file === undefined) return addon;
+  try {
+    addon = createRequire(import.meta.url)(file) as FadviseAddon;
+  } catch {
+    addon = null; // built for another Node ABI or machine: run without it
   }
   return addon;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { prng } from '../sample-data.js';
-import type { Metric } from '../types.js';
+import type { EntryChunk, Metadata, Metric } from '../types.js';
 import { VectorDB } from '../vector-db.js';
 
 export function tempDir(prefix = 'vecsnap-test-'): { dir: string; cleanup: () => void } {
@@ -15,6 +15,18 @@ export function tempDir(prefix = 'vecsnap-test-'): { dir: string; cleanup: () =>
 
 /** The seeded mulberry32 generator the sample data uses. */
 export const rng = prng;
+
+/** Entries as chunks of `per`, the shape every format's encoder takes. */
+export function toChunks(entries: { id: string; vector: Float32Array; metadata?: Metadata }[], dimension: number, per = 100): EntryChunk[] {
+  const chunks: EntryChunk[] = [];
+  for (let i = 0; i < entries.length; i += per) {
+    const part = entries.slice(i, i + per);
+    const vectors = new Float32Array(part.length * dimension);
+    part.forEach((e, k) => vectors.set(e.vector, k * dimension));
+    chunks.push({ ids: part.map((e) => e.id), vectors, metadata: part.map((e) => e.metadata) });
+  }
+  return chunks;
+}
 
 export const TRICKY_IDS = ['東京-🚀', 'quote"back\\slash', 'new\nline', 'tab\tand spaces ', 'ünïcödé-ß', '𝔘𝔫𝔦'];
 

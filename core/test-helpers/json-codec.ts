@@ -5,6 +5,8 @@ import { numberThreadReady, numberThreadStats } from '../formats/json-number-thr
 import type { DatasetHeader, EntryChunk, Metadata } from '../types.js';
 import { TRICKY_IDS, rng } from './fixtures.js';
 
+export { toChunks } from './fixtures.js';
+
 /** Entries, chunks, files and checks shared by the JSON codec's tests and the number thread's. */
 
 export interface Entry {
@@ -50,17 +52,6 @@ export function makeEntries(count: number, dimension: number, seed = 1): Entry[]
     out.push(metadata === undefined ? { id, vector } : { id, vector, metadata });
   }
   return out;
-}
-
-export function toChunks(entries: Entry[], dimension: number, per = 100): EntryChunk[] {
-  const chunks: EntryChunk[] = [];
-  for (let i = 0; i < entries.length; i += per) {
-    const part = entries.slice(i, i + per);
-    const vectors = new Float32Array(part.length * dimension);
-    part.forEach((e, k) => vectors.set(e.vector, k * dimension));
-    chunks.push({ ids: part.map((e) => e.id), vectors, metadata: part.map((e) => e.metadata) });
-  }
-  return chunks;
 }
 
 export function headerFor(dimension: number, count: number, metadata?: Metadata): DatasetHeader {
