@@ -24,6 +24,8 @@ const RUNS = quick ? 1 : 3;
  * whichever run met that. They are cheap, so their median is taken over more runs.
  */
 const SHORT_RUNS = quick ? 1 : 7;
+/** zlib's rate samples, whose median the compressed targets are multiples of (see limits.ts). */
+const CODEC_RUNS = quick ? 1 : 5;
 const FORMATS: Format[] = ['binary', 'sqlite', 'json'];
 const COMPRESSIONS: Compression[] = ['none', 'gzip', 'brotli'];
 /** The original design document's estimates at 100k (seconds). */
@@ -108,7 +110,7 @@ async function benchWorkloadIn(dir: string, count: number, dimension: number, ro
     offset += chunk.vectors.length;
   }
   process.stdout.write('measuring the machine… ');
-  const limits = await measureLimits(dir, slab, RUNS);
+  const limits = await measureLimits(dir, slab, RUNS, CODEC_RUNS);
   const naive = await naiveJson(db, path.join(dir, 'naive.json'));
   limits.naiveJsonSave = naive.seconds;
   limits.naiveJsonHow = naive.how;
@@ -151,7 +153,7 @@ async function benchWorkloadIn(dir: string, count: number, dimension: number, ro
       const p = new DatabasePersistence(db, { baseDir: base, format, compression, incremental: true });
       let savedPath = '';
       const save = await medianOf(RUNS, async () => (savedPath = await p.save()));
-      if (compression === 'none') codec.set(format, { size: (await fs.stat(savedPath)).size, rates: await measureCodecRates(savedPath) });
+      if (compression === 'none') codec.set(format, { size: (await fs.stat(savedPath)).size, rates: await measureCodecRates(savedPath, CODEC_RUNS) });
       add('save', format, compression, save, ...writeBudget(format, compression), { original: count === 100_000 ? ORIGINAL.save : undefined, naive: limits.naiveJsonSave });
       process.stdout.write('save ');
       const target = new VectorDB({ dimension });

@@ -51,9 +51,10 @@ export interface CodecRates {
  * Compression speed depends on what is compressed: JSON text deflates several times faster per
  * byte than float32 noise, and is three times bigger. So each format's compressed operations are
  * held to zlib's rate on that format's own uncompressed file (a 32 MiB sample of it), times its
- * full size — the work zlib itself would do for the same output.
+ * full size — the work zlib itself would do for the same output. One sample moved by 40 % between
+ * two full runs on this VM (brotli: 36 against 51 MB/s), so the rate is the median of `runs`.
  */
-export async function measureCodecRates(file: string): Promise<CodecRates> {
+export async function measureCodecRates(file: string, runs: number): Promise<CodecRates> {
   const handle = await fs.open(file, 'r');
   const sample = Buffer.allocUnsafe(32 << 20);
   const { bytesRead } = await handle.read(sample, 0, sample.length, 0);
@@ -61,10 +62,10 @@ export async function measureCodecRates(file: string): Promise<CodecRates> {
   const input = sample.subarray(0, bytesRead);
   let gz = Buffer.alloc(0);
   let br = Buffer.alloc(0);
-  const gzipTime = await medianOf(1, async () => (gz = await gzip(input)));
-  const brotliTime = await medianOf(1, async () => (br = await brotli(input, BROTLI_Q4)));
-  const gunzipTime = await medianOf(1, () => gunzip(gz));
-  const unbrotliTime = await medianOf(1, () => unbrotli(br));
+  const gzipTime = await medianOf(runs, async () => (gz = await gzip(input)));
+  const brotliTime = await medianOf(runs, async () => (br = await brotli(input, BROTLI_Q4)));
+  const gunzipTime = await medianOf(runs, () => gunzip(gz));
+  const unbrotliTime = await medianOf(runs, () => unbrotli(br));
   return {
     gzip: bytesRead / gzipTime.seconds,
     brotli: bytesRead / brotliTime.seconds,
@@ -74,7 +75,7 @@ export async function measureCodecRates(file: string): Promise<CodecRates> {
 }
 
 /** What this machine can physically do with the same bytes, measured in the same run. */
-export async function measureLimits(dir: string, vectors: Float32Array, runs: number): Promise<MachineLimits> {
+export async function measureLimits(dir: string, vectors: Float32Array, runs: number, codecRuns: number): Promise<MachineLimits> {
   const bytes = Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength);
   const file = path.join(dir, 'raw.f32');
   const writeTo = async (target: string): Promise<void> => {
@@ -106,8 +107,8 @@ export async function measureLimits(dir: string, vectors: Float32Array, runs: nu
   const sha = await medianOf(runs, async () => createHash('sha256').update(bytes).digest('hex'));
   // Compression speed on a 32 MiB sample (zlib's own rate, single stream).
   const sample = bytes.subarray(0, Math.min(bytes.length, 32 << 20));
-  const gz = await medianOf(1, () => gzip(sample));
-  const br = await medianOf(1, () => brotli(sample, BROTLI_Q4));
+  const gz = await medianOf(codecRuns, () => gzip(sample));
+  const br = await medianOf(codecRuns, () => brotli(sample, BROTLI_Q4));
   await fs.rm(file, { force: true });
   return {
     writeFsync: bytes.length / write.seconds,
