@@ -33,6 +33,13 @@ export interface EntryChunk {
   ids: string[];
   vectors: Float32Array;
   metadata: (Metadata | undefined)[];
+  /**
+   * Set by a source that can refill `vectors` for a later chunk (VectorDB.readChunks). A consumer
+   * calls it at most once, with a test that is true once nothing reads `vectors` any more — at
+   * once when it copied them, or when a write that holds them has completed. Not calling it is
+   * always safe: the source then takes new memory.
+   */
+  recycle?: (free: () => boolean) => void;
 }
 
 /** What every format records ahead of (or beside) its entries; readable without the body. */

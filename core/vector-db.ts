@@ -2,6 +2,7 @@ import { VecSnapError } from './errors.js';
 import type { EntryChunk, Metadata, Metric, StoredEntry, VectorEntry } from './types.js';
 import { METRICS } from './types.js';
 import { ChangeLog, type ChangeCounts, type ChangeSet } from './change-log.js';
+import { ChunkMemory } from './chunk-memory.js';
 import { exactSearch, type SearchQuery, type SearchResult } from './search.js';
 import { cloneMetadata, firstNonFinite, toFloat32Vector, validateDimension, validateId } from './validation.js';
 
@@ -318,7 +319,8 @@ export class VectorDB {
 
   /**
    * The database as chunks of up to `chunkSize` entries in insertion order — what every save
-   * streams. Vectors are copied: a write that is still buffered must not see later updates.
+   * streams. Vectors are copied: a write that is still buffered must not see later updates. A
+   * chunk's copy is refilled for a later chunk once its consumer hands it back (`recycle`).
    * Entries inserted while the iteration runs are not included; compaction waits until it ends.
    */
   *readChunks(chunkSize: number): IterableIterator<EntryChunk> {
@@ -326,13 +328,14 @@ export class VectorDB {
     const end = this.used;
     const dim = this.dim;
     const generation = this.generation;
+    const recycled = new ChunkMemory();
     this.readers++;
     try {
       let slot = 0;
       while (slot < end && this.generation === generation) {
         const ids: string[] = [];
         const metadata: (Metadata | undefined)[] = [];
-        const vectors = new Float32Array(Math.min(size, end - slot) * dim);
+        const vectors = recycled.take(Math.min(size, end - slot) * dim);
         let n = 0;
         while (slot < end && n < size) {
           const id = this.slotIds[slot];
@@ -351,7 +354,14 @@ export class VectorDB {
             slot++;
           }
         }
-        if (n > 0) yield { ids, metadata, vectors: n * dim === vectors.length ? vectors : vectors.slice(0, n * dim) };
+        if (n * dim === vectors.length) {
+          yield { ids, metadata, vectors, recycle: recycled.giveBack(vectors) };
+        } else {
+          // Deleted slots made the chunk shorter: it gets an array of its own length.
+          const exact = vectors.slice(0, n * dim);
+          recycled.giveBack(vectors)(() => true);
+          if (n > 0) yield { ids, metadata, vectors: exact };
+        }
       }
     } finally {
       this.release();

@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr';
 import { VecSnapError, throwIfAborted } from '../errors.js';
 import { METRICS, type DatasetHeader, type EntryChunk, type Metadata, type Metric } from '../types.js';
-import type { ChunkSource, DecodeOptions, DecodedDataset, EncodeSummary, StreamCodec } from './codec.js';
+import type { ChunkSource, DecodeOptions, DecodedDataset, EncodeOutput, EncodeSummary, StreamCodec } from './codec.js';
 import { ContentDigest, jsonOrUndefined, utf8SafeMetadataJson } from './content-digest.js';
 
 /**
@@ -179,6 +179,7 @@ async function* encode(
   chunks: ChunkSource,
   summary: EncodeSummary,
   signal?: AbortSignal,
+  output?: EncodeOutput,
 ): AsyncGenerator<Buffer> {
   const { dimension, metric } = header;
   if (!Number.isInteger(dimension) || dimension < 1 || dimension > MAX_DIMENSION || !METRICS.includes(metric)) {
@@ -188,15 +189,30 @@ async function* encode(
   const { count, createdAt, metadata } = header;
   const extra = metadata !== undefined ? { metadata: onWire(metadata, JSON.stringify(metadata)) } : {};
   const head = pack({ dimension, metric, count, createdAt, ...extra }, 'The dataset header');
-  yield framed([...BINARY_MAGIC, ...u32Bytes(VERSION)], head);
+  const first = framed([...BINARY_MAGIC, ...u32Bytes(VERSION)], head);
+  let produced = first.length;
+  yield first;
 
   const digest = new ContentDigest(dimension);
   for await (const chunk of chunks) {
     checkChunk(chunk, dimension);
+    let viewed = false;
     for (const { part, json, buffers } of records(chunk, dimension)) {
       throwIfAborted(signal, WRITING);
       digest.update(part, json);
-      yield* buffers;
+      viewed ||= buffers.length > 1;
+      for (const buffer of buffers) {
+        produced += buffer.length;
+        yield buffer;
+      }
+    }
+    // The chunk's memory is free once nothing reads it: at once when every block was copied
+    // into its record, else when the file has taken the bytes up to its last block. Unknown
+    // when the bytes are compressed first, so it is not handed back then.
+    if (!viewed) chunk.recycle?.(() => true);
+    else if (output) {
+      const end = produced;
+      chunk.recycle?.(() => output.writtenBytes() >= end);
     }
   }
   throwIfAborted(signal, WRITING);

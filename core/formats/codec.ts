@@ -9,6 +9,7 @@ import type { DatasetHeader, EntryChunk } from '../types.js';
 /**
  * Chunks to encode. A source must not change a chunk's arrays after yielding it: encoders may
  * pass large vector blocks on as views (VectorDB.readChunks and every decoder yield fresh arrays).
+ * The one exception is memory a consumer handed back (EntryChunk.recycle), once it is free.
  */
 export type ChunkSource = Iterable<EntryChunk> | AsyncIterable<EntryChunk>;
 
@@ -46,6 +47,12 @@ export interface DecodedDataset {
   legacy: boolean;
 }
 
+/** Where an encoder's bytes go, when they reach a file unchanged (no compression). */
+export interface EncodeOutput {
+  /** How many of the encoder's bytes the file has taken so far: their writes have completed. */
+  writtenBytes(): number;
+}
+
 /** json and binary: byte streams in, byte streams out, bounded memory both ways. */
 export interface StreamCodec {
   readonly format: 'json' | 'binary';
@@ -53,6 +60,6 @@ export interface StreamCodec {
    * Yields the file's bytes in order. `header.count` is what the caller expects to write; the
    * count actually written (and stored in the trailer) is reported in `summary`.
    */
-  encode(header: DatasetHeader, chunks: ChunkSource, summary: EncodeSummary, signal?: AbortSignal): AsyncGenerator<Buffer>;
+  encode(header: DatasetHeader, chunks: ChunkSource, summary: EncodeSummary, signal?: AbortSignal, output?: EncodeOutput): AsyncGenerator<Buffer>;
   decode(input: AsyncIterable<Buffer>, options?: DecodeOptions): Promise<DecodedDataset>;
 }

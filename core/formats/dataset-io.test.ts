@@ -1,9 +1,10 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { busyThreadPool, codeOf, makeDb, tempDir } from '../test-helpers/fixtures.js';
-import type { Compression, Format } from '../types.js';
-import { writeDatasetFile } from './dataset-io.js';
+import { busyThreadPool, codeOf, expectSameDb, makeDb, tempDir } from '../test-helpers/fixtures.js';
+import type { Compression, EntryChunk, Format } from '../types.js';
+import { VectorDB } from '../vector-db.js';
+import { openDatasetFile, writeDatasetFile } from './dataset-io.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -50,6 +51,58 @@ describe('writeDatasetFile under abort', () => {
         await busy;
         expect(readdirSync(dir)).toEqual([]);
       }
+    });
+  }
+});
+
+describe('writeDatasetFile with recycled chunk memory', () => {
+  /** The database's chunks, passed on unchanged, counting the arrays they arrive in. */
+  function* counted(source: Iterable<EntryChunk>, arrays: Set<ArrayBufferLike>, chunks: { n: number }): Generator<EntryChunk> {
+    for (const chunk of source) {
+      arrays.add(chunk.vectors.buffer);
+      chunks.n++;
+      yield chunk;
+    }
+  }
+
+  async function readBack(file: string): Promise<VectorDB> {
+    const dataset = await openDatasetFile(file);
+    const db = new VectorDB({ dimension: dataset.header.dimension, metric: dataset.header.metric });
+    try {
+      for await (const chunk of dataset.chunks) {
+        db.insertBatch(chunk.ids.map((id, i) => ({ id, vector: chunk.vectors.slice(i * db.dimension, (i + 1) * db.dimension), ...(chunk.metadata[i] ? { metadata: chunk.metadata[i] } : {}) })));
+      }
+    } finally {
+      await dataset.close();
+    }
+    return db;
+  }
+
+  // Blocks of 128 KiB go to the file as views of the chunk's memory (binary), so that memory is
+  // refilled only once the file has taken them; a stream holds several such blocks at a time.
+  const WRITERS: Array<[Format, Compression, 'reused' | 'not reused']> = [
+    ['binary', 'none', 'reused'],
+    ['binary', 'gzip', 'not reused'],
+    ['json', 'none', 'reused'],
+    ['sqlite', 'none', 'reused'],
+  ];
+  for (const [format, compression, expected] of WRITERS) {
+    it(`writes every vector bit-identical with memory ${expected} (${format}+${compression})`, async () => {
+      const db = makeDb(3000, 256, 4);
+      const arrays = new Set<ArrayBufferLike>();
+      const chunks = { n: 0 };
+      const target = path.join(dir, `out.${format}`);
+      const written = await writeDatasetFile(target, {
+        format,
+        compression,
+        header: { dimension: 256, metric: db.metric, count: db.size, createdAt: 1 },
+        chunks: counted(db.readChunks(128), arrays, chunks),
+      });
+      expect(written.count).toBe(3000);
+      expect(chunks.n).toBe(24);
+      if (expected === 'reused') expect(arrays.size).toBeLessThan(chunks.n);
+      else expect(arrays.size).toBe(chunks.n);
+      expectSameDb(await readBack(target), db);
     });
   }
 });

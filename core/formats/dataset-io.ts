@@ -7,7 +7,7 @@ import { VecSnapError, toVecSnapError } from '../errors.js';
 import { hashingStage, sha256File } from '../io/checksum.js';
 import { createStreamSha256 } from '../io/sha256-thread.js';
 import { withEventLoopTurns } from '../io/event-loop.js';
-import { pipeIntoFile, type Stage } from '../io/file-sink.js';
+import { FileProgress, pipeIntoFile, type Stage } from '../io/file-sink.js';
 import { createCompressor, createDecompressor } from '../io/compression.js';
 import { removeQuietly, tempPathFor, writeAtomic } from '../io/atomic-write.js';
 import type { Compression, DatasetHeader, EntryChunk, Format } from '../types.js';
@@ -75,12 +75,21 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
   const file = await writeAtomic(target, async (temp) => {
     if (format !== 'sqlite') {
       const codec = streamCodec(format);
+      // Uncompressed, the file takes the encoder's bytes as they are (the other stages only look
+      // at them), so the encoder can tell when a block it passed on as a view has been written.
+      const progress = compression === 'none' ? new FileProgress() : undefined;
       const stages = (): Stage[] => {
         const compressor = createCompressor(compression, options.sizeHint);
-        const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal)), { objectMode: false });
+        const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal, progress)), { objectMode: false });
         return compressor ? [encoded, compressor, hasher.stage] : [encoded, hasher.stage];
       };
-      await pipeIntoFile(temp, stages, { highWaterMark: 1024 * 1024, writebackEveryBytes: WRITEBACK_BYTES, sync: true, ...(signal ? { signal } : {}) });
+      await pipeIntoFile(temp, stages, {
+        highWaterMark: 1024 * 1024,
+        writebackEveryBytes: WRITEBACK_BYTES,
+        sync: true,
+        ...(progress ? { progress } : {}),
+        ...(signal ? { signal } : {}),
+      });
       return hasher.result();
     }
     if (compression === 'none') {

@@ -176,6 +176,8 @@ async function* encode(
     if (threadText) spareText = threadText.text;
     threadText = undefined;
     digest.update(chunk, metaJson);
+    // Every vector is text in `out` (or on its way to the number thread as a copy) by now.
+    chunk.recycle?.(() => true);
   }
   summary.count = count;
   summary.contentChecksum = digest.digest();

@@ -187,6 +187,8 @@ export async function writeSqliteFile(
         onChunk?.(count);
         await yieldToEventLoop();
       }
+      // SQLite copied every vector into its pages.
+      chunk.recycle?.(() => true);
     }
     throwIfAborted(signal, 'Writing the SQLite file');
     const contentChecksum = digest.digest();

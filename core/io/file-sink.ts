@@ -5,7 +5,22 @@ import { dropWrittenPages } from './page-cache.js';
 
 export type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream;
 
+/** How many bytes a pipeIntoFile's file has taken: writes that have completed. 0 until it opens. */
+export class FileProgress {
+  private sink: WriteStream | undefined;
+
+  writtenBytes(): number {
+    return this.sink?.bytesWritten ?? 0;
+  }
+
+  attach(sink: WriteStream): void {
+    this.sink = sink;
+  }
+}
+
 export interface PipeIntoFileOptions {
+  /** Follows the writes into the file (see FileProgress). */
+  progress?: FileProgress;
   signal?: AbortSignal;
   highWaterMark?: number;
   /** 'wx' (the default) refuses to overwrite; temp files and uploads always want that. */
@@ -117,6 +132,7 @@ export async function pipeIntoFile(file: string, makeStages: () => Stage[], opti
       ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
       ...(options.sync ? { flush: true } : {}),
     });
+    options.progress?.attach(sink);
   } catch (err) {
     await handle.close();
     throw err;

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ChunkMemory } from './chunk-memory.js';
+import { makeDb } from './test-helpers/fixtures.js';
+
+describe('ChunkMemory', () => {
+  it('reuses handed-back memory only once its test says it is free, and only for the same length', () => {
+    const memory = new ChunkMemory();
+    const a = memory.take(8);
+    let free = false;
+    memory.giveBack(a)(() => free);
+    const b = memory.take(8);
+    expect(b).not.toBe(a); // still in use
+    memory.giveBack(b)(() => true);
+    expect(memory.take(4)).not.toBe(b); // another length
+    expect(memory.take(8)).toBe(b);
+    free = true;
+    expect(memory.take(8)).toBe(a);
+    expect(memory.take(8)).not.toBe(a); // taken once, not twice
+  });
+
+  it('takes a second hand-back of the same chunk as a no-op, and holds at most `limit` arrays', () => {
+    const memory = new ChunkMemory(2);
+    const a = memory.take(8);
+    const recycle = memory.giveBack(a);
+    recycle(() => true);
+    recycle(() => true);
+    expect(memory.take(8)).toBe(a);
+    expect(memory.take(8)).not.toBe(a);
+
+    const held = [memory.take(8), memory.take(8), memory.take(8)];
+    for (const h of held) memory.giveBack(h)(() => true);
+    const again = [memory.take(8), memory.take(8), memory.take(8)];
+    expect(again[0]).toBe(held[0]);
+    expect(again[1]).toBe(held[1]);
+    expect(held).not.toContain(again[2]);
+  });
+});
+
+describe('VectorDB.readChunks with recycling', () => {
+  it('refills handed-back memory with the next chunk and every chunk holds its own entries', () => {
+    const db = makeDb(1000, 8, 5);
+    const expected = [...db.readChunks(64)].map((c) => ({ ids: c.ids, vectors: Float32Array.from(c.vectors) }));
+    const seen = new Set<ArrayBufferLike>();
+    let chunks = 0;
+    for (const chunk of db.readChunks(64)) {
+      expect(chunk.ids).toEqual(expected[chunks]!.ids);
+      expect(Buffer.from(chunk.vectors.buffer, chunk.vectors.byteOffset, chunk.vectors.byteLength)).toEqual(
+        Buffer.from(expected[chunks]!.vectors.buffer),
+      );
+      seen.add(chunk.vectors.buffer);
+      chunk.recycle?.(() => true);
+      chunks++;
+    }
+    expect(chunks).toBe(16);
+    // 15 full chunks share one array; the last, shorter one has its own.
+    expect(seen.size).toBe(2);
+  });
+
+  it('never refills memory a consumer kept or has not freed yet', () => {
+    const db = makeDb(300, 4, 9);
+    const kept: Float32Array[] = [];
+    const copies: Float32Array[] = [];
+    for (const chunk of db.readChunks(10)) {
+      kept.push(chunk.vectors);
+      copies.push(Float32Array.from(chunk.vectors));
+      chunk.recycle?.(() => false);
+    }
+    for (const chunk of db.readChunks(10)) {
+      kept.push(chunk.vectors);
+      copies.push(Float32Array.from(chunk.vectors));
+    }
+    expect(new Set(kept.map((v) => v.buffer)).size).toBe(kept.length);
+    kept.forEach((v, i) => expect(v).toEqual(copies[i]));
+  });
+
+  it('gives a chunk shortened by deleted entries an array of its own length', () => {
+    const db = makeDb(100, 4, 2);
+    for (let i = 80; i < 90; i++) db.delete(`id-${i}`);
+    const chunks = [...db.readChunks(25)];
+    expect(chunks.map((c) => [c.ids.length, c.vectors.length, c.vectors.buffer.byteLength])).toEqual([
+      [25, 100, 400],
+      [25, 100, 400],
+      [25, 100, 400],
+      [15, 60, 240],
+    ]);
+    expect(chunks[3]!.recycle).toBeUndefined();
+    expect(chunks[3]!.ids.at(-1)).toBe('id-99');
+    expect(chunks[3]!.vectors.subarray(56)).toEqual(db.get('id-99')!.vector);
+  });
+});
