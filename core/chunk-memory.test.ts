@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkMemory } from './chunk-memory.js';
+import { IN_PLACE_MIN_BYTES, queuedReads } from './io/shared-bytes.js';
 import { makeDb } from './test-helpers/fixtures.js';
 
 describe('ChunkMemory', () => {
@@ -33,6 +34,20 @@ describe('ChunkMemory', () => {
     expect(again[0]).toBe(held[0]);
     expect(again[1]).toBe(held[1]);
     expect(held).not.toContain(again[2]);
+  });
+
+  it('hands out memory the hashing thread reads in place from 64 KiB up, and refills none it has yet to read', () => {
+    const memory = new ChunkMemory();
+    const length = IN_PLACE_MIN_BYTES / 4;
+    expect(memory.take(length - 1).buffer).toBeInstanceOf(ArrayBuffer);
+    const a = memory.take(length);
+    expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+    memory.giveBack(a)(() => true);
+    const reads = queuedReads(a)!;
+    Atomics.add(reads, 0, 1); // as an update queued on the hashing thread does
+    expect(memory.take(length)).not.toBe(a);
+    Atomics.sub(reads, 0, 1);
+    expect(memory.take(length)).toBe(a);
   });
 });
 

@@ -1,3 +1,5 @@
+import { IN_PLACE_MIN_BYTES, hashableFloat32Array, noQueuedReads } from './io/shared-bytes.js';
+
 interface Returned {
   memory: Float32Array;
   free: () => boolean;
@@ -20,16 +22,20 @@ export class ChunkMemory {
    */
   constructor(private readonly limit = 16) {}
 
-  /** `length` values of returned memory that is free again, or new memory. Content undefined. */
+  /**
+   * `length` values of returned memory that is free again, or new memory. Content undefined.
+   * Big enough, it is memory the hashing thread reads in place (shared-bytes.ts), and free only
+   * once that thread has read it too.
+   */
   take(length: number): Float32Array {
     for (let i = 0; i < this.returned.length; i++) {
       const r = this.returned[i]!;
-      if (r.memory.length === length && r.free()) {
+      if (r.memory.length === length && r.free() && noQueuedReads(r.memory)) {
         this.returned.splice(i, 1);
         return r.memory;
       }
     }
-    return new Float32Array(length);
+    return length * 4 >= IN_PLACE_MIN_BYTES ? hashableFloat32Array(length) : new Float32Array(length);
   }
 
   /** The `recycle` of a chunk whose vectors are `memory`; a second call does nothing. */

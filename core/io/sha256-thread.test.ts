@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { crashHashThreadForTest, createStreamSha256, hashThreadState } from './sha256-thread.js';
+import { hashableFloat32Array, queuedReads } from './shared-bytes.js';
 
 const SLOT = 4 * 1024 * 1024;
 const reference = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -54,6 +55,54 @@ describe('createStreamSha256', () => {
     const h = createStreamSha256();
     h.update(bytes);
     expect(h.digest()).toBe(reference(bytes));
+  });
+});
+
+describe('createStreamSha256: memory read in place', () => {
+  const bytesOf = (f: Float32Array): Uint8Array => new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+  const filled = (length: number, seed: number): Float32Array => {
+    const f = hashableFloat32Array(length);
+    for (let i = 0; i < f.length; i++) f[i] = Math.sin(i * seed);
+    return f;
+  };
+
+  it('hashes shared memory where it lies, in order with staged pieces, and counts its queued reads back to 0', () => {
+    const a = filled(300_000, 1); // 1.2 MB
+    const b = filled(16_384, 3); // 64 KiB, the smallest read in place
+    const pieces = [randomBytes(1000), bytesOf(a), randomBytes(SLOT + 5), bytesOf(b), bytesOf(a).subarray(4, 100_004), randomBytes(7)];
+    const before = hashThreadState().inPlaceUpdates;
+    const h = createStreamSha256();
+    for (const p of pieces) h.update(p);
+    expect(h.digest()).toBe(reference(Buffer.concat(pieces)));
+    expect(hashThreadState().inPlaceUpdates - before).toBe(3);
+    expect(Atomics.load(queuedReads(a)!, 0)).toBe(0);
+    expect(Atomics.load(queuedReads(b)!, 0)).toBe(0);
+  });
+
+  it('copies pieces under 64 KiB even of shared memory', () => {
+    const a = filled(16_383, 5);
+    const before = hashThreadState().inPlaceUpdates;
+    const h = createStreamSha256();
+    h.update(bytesOf(a));
+    expect(h.digest()).toBe(reference(bytesOf(a)));
+    expect(hashThreadState().inPlaceUpdates).toBe(before);
+  });
+
+  it('hashes shared memory on this thread when no hashing thread may run', () => {
+    const a = filled(500_000, 7);
+    const staged = randomBytes(SLOT - 3);
+    process.env.VECSNAP_HASH_THREAD = '0';
+    try {
+      const before = hashThreadState().inPlaceUpdates;
+      const h = createStreamSha256();
+      h.update(staged);
+      h.update(bytesOf(a));
+      h.update(staged);
+      expect(h.digest()).toBe(reference(Buffer.concat([staged, bytesOf(a), staged])));
+      expect(hashThreadState().inPlaceUpdates).toBe(before);
+    } finally {
+      delete process.env.VECSNAP_HASH_THREAD;
+    }
   });
 });
 

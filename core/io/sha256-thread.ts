@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { VecSnapError } from '../errors.js';
+import { IN_PLACE_MIN_BYTES, queuedReads } from './shared-bytes.js';
 
 /**
  * SHA-256 on a second thread. A save or load of 100k × 384 hashes 150 MB once or twice, about
@@ -46,6 +47,10 @@ function handle(m) {
     if (h) h.hash.update(lane.data.subarray(m.slot * ${SLOT_BYTES}, m.slot * ${SLOT_BYTES} + m.length));
     Atomics.store(lane.state, m.slot, 0);
     Atomics.notify(lane.state, m.slot);
+  } else if (m.op === 'shared') {
+    const h = hashes.get(m.id);
+    if (h) h.hash.update(new Uint8Array(m.sab, m.offset, m.length));
+    Atomics.sub(new Int32Array(m.sab, m.readsAt, 1), 0, 1);
   } else if (m.op === 'digest') {
     const h = hashes.get(m.id);
     hashes.delete(m.id);
@@ -89,6 +94,7 @@ interface HashThread {
 let thread: HashThread | undefined;
 let threadBroken = false;
 let nextId = 1;
+let inPlaceUpdates = 0;
 const lanes: Lane[] = [];
 const freeLanes: Lane[] = [];
 
@@ -184,6 +190,10 @@ class StreamSha256 implements Sha256 {
 
   update(data: Uint8Array): void {
     if (this.finished) throw new VecSnapError('IO_ERROR', 'A checksum was updated after it was read.');
+    if (!this.inline && data.byteLength >= IN_PLACE_MIN_BYTES) {
+      const reads = queuedReads(data);
+      if (reads && this.hashInPlace(data, reads)) return;
+    }
     if (this.inline) {
       this.inline.update(data);
       return;
@@ -213,28 +223,60 @@ class StreamSha256 implements Sha256 {
     }
   }
 
+  /**
+   * Hands the worker `data` where it lies (shared-bytes.ts), after whatever is staged; the
+   * memory's count of queued reads keeps it from being written until the worker has hashed it.
+   * False when no worker can run: then everything is hashed here (`inline`).
+   */
+  private hashInPlace(data: Uint8Array, reads: Int32Array): boolean {
+    if (!this.lane) {
+      this.lane = takeLane();
+      abandoned.register(this, { id: this.id, lane: this.lane, worker: undefined }, this);
+    }
+    // Staged bytes come first: the worker takes updates in the order they are posted.
+    if (this.filled > 0) this.send();
+    const thread = this.inline ? undefined : this.startThread();
+    if (!thread) {
+      this.inline ??= createHash('sha256');
+      this.releaseLane();
+      return false;
+    }
+    if (Atomics.load(thread.control, 0) === 1) throw stopped();
+    Atomics.add(reads, 0, 1);
+    inPlaceUpdates++;
+    thread.worker.postMessage({ op: 'shared', id: this.id, sab: data.buffer, offset: data.byteOffset, length: data.byteLength, readsAt: reads.byteOffset });
+    return true;
+  }
+
+  /** The worker this hash runs on, started and told about the lane on first use. */
+  private startThread(): HashThread | undefined {
+    if (this.thread) return this.thread;
+    const lane = this.lane!;
+    const t = hashThread();
+    if (!t) return undefined;
+    this.thread = t;
+    if (lane.announced !== t.worker) {
+      t.worker.postMessage({ op: 'lane', index: lane.index, sab: lane.sab, state: lane.state.buffer });
+      lane.announced = t.worker;
+    }
+    t.worker.postMessage({ op: 'open', id: this.id, lane: lane.index });
+    abandoned.unregister(this);
+    abandoned.register(this, { id: this.id, lane, worker: t.worker }, this);
+    return t;
+  }
+
   private send(): void {
     const lane = this.lane!;
-    if (!this.thread) {
-      const t = hashThread();
-      if (!t) {
-        this.inline = createHash('sha256').update(lane.data.subarray(this.slot * SLOT_BYTES, this.slot * SLOT_BYTES + this.filled));
-        this.filled = 0;
-        this.releaseLane();
-        return;
-      }
-      this.thread = t;
-      if (lane.announced !== t.worker) {
-        t.worker.postMessage({ op: 'lane', index: lane.index, sab: lane.sab, state: lane.state.buffer });
-        lane.announced = t.worker;
-      }
-      t.worker.postMessage({ op: 'open', id: this.id, lane: lane.index });
-      abandoned.unregister(this);
-      abandoned.register(this, { id: this.id, lane, worker: t.worker }, this);
+    const thread = this.startThread();
+    if (!thread) {
+      this.inline = createHash('sha256').update(lane.data.subarray(this.slot * SLOT_BYTES, this.slot * SLOT_BYTES + this.filled));
+      this.filled = 0;
+      this.releaseLane();
+      return;
     }
-    if (Atomics.load(this.thread.control, 0) === 1) throw stopped();
+    if (Atomics.load(thread.control, 0) === 1) throw stopped();
     Atomics.store(lane.state, this.slot, 1);
-    this.thread.worker.postMessage({ op: 'update', id: this.id, lane: lane.index, slot: this.slot, length: this.filled });
+    thread.worker.postMessage({ op: 'update', id: this.id, lane: lane.index, slot: this.slot, length: this.filled });
     this.slot = (this.slot + 1) % SLOTS;
     this.filled = 0;
   }
@@ -272,8 +314,8 @@ class StreamSha256 implements Sha256 {
 }
 
 /** For tests and diagnostics: staging lanes allocated so far, and whether a thread is running. */
-export function hashThreadState(): { lanes: number; freeLanes: number; running: boolean; broken: boolean } {
-  return { lanes: lanes.length, freeLanes: freeLanes.length, running: thread !== undefined, broken: threadBroken };
+export function hashThreadState(): { lanes: number; freeLanes: number; running: boolean; broken: boolean; inPlaceUpdates: number } {
+  return { lanes: lanes.length, freeLanes: freeLanes.length, running: thread !== undefined, broken: threadBroken, inPlaceUpdates };
 }
 
 /** For tests: sends the worker a message it cannot handle, which ends it as a crash would. */
