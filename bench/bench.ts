@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabasePersistence, VectorDB, generateSampleData, type Compression, type Format } from '../core/index.js';
 import { writeFileAtomic } from '../core/io/atomic-write.js';
+import { hugePagesAvailable } from '../core/io/huge-pages.js';
 import { dropBehindAvailable } from '../core/io/page-cache.js';
 import { measureCodecRates, measureLimits, type CodecRates, type MachineLimits } from './limits.js';
 import { measure, medianOf, type Measurement } from './measure.js';
@@ -240,6 +241,8 @@ async function main(): Promise<void> {
     quick,
     // Whether large writes dropped their written-back pages (core/io/page-cache.ts).
     dropBehind: dropBehindAvailable(),
+    // Whether vector storage asked for huge pages (core/io/huge-pages.ts).
+    hugePages: hugePagesAvailable(),
   };
   console.log('\n');
   console.log(renderTable(rows, limits));

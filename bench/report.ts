@@ -120,7 +120,9 @@ machine physically does with the same bytes, measured in the same run:
   file reuses them); loads (and restore, import) against raw read plus SHA-256, where the read is
   \`fs.readFile\` of the raw bytes: a load must put every byte into fresh memory, and the page
   faults of that can cost more than the read itself on a virtual machine (SPEC §7's "0.5 GB/s
-  read" is this figure; reading through one reused buffer only measures the page cache's copy);
+  read" is this figure; reading through one reused buffer only measures the page cache's copy).
+  The engine's vector storage asks for huge pages, "hugePages" in the machine line, so it faults
+  once per 2 MiB where \`fs.readFile\`'s buffer faults once per 4 KiB;
 - compressed saves against zlib compressing that format's own uncompressed file in one stream
   (target 1.3×, SPEC §7). JSON text is about three times the float32 bytes and compresses at a
   different rate, so each format is measured on its own bytes;

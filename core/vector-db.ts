@@ -3,6 +3,7 @@ import type { EntryChunk, Metadata, Metric, StoredEntry, VectorEntry } from './t
 import { METRICS } from './types.js';
 import { ChangeLog, type ChangeCounts, type ChangeSet } from './change-log.js';
 import { ChunkMemory } from './chunk-memory.js';
+import { adviseHugePages } from './io/huge-pages.js';
 import { exactSearch, type SearchQuery, type SearchResult } from './search.js';
 import { cloneMetadata, firstNonFinite, toFloat32Vector, validateDimension, validateId } from './validation.js';
 
@@ -37,6 +38,13 @@ const CHANGE_LOG_MIN_COLLAPSE = 65_536;
 export type { ChangeSet, ChangeCounts };
 
 /** Sizes below 1 become 1 and fractions are floored; NaN or a non-number is refused (it would never advance). */
+/** Vector storage: huge pages under it when the system gives them (huge-pages.ts says why). */
+function newSlab(values: number): Float32Array {
+  const slab = new Float32Array(values);
+  adviseHugePages(slab.buffer);
+  return slab;
+}
+
 function checkChunkSize(chunkSize: number): number {
   if (typeof chunkSize !== 'number' || Number.isNaN(chunkSize)) {
     throw new VecSnapError('INVALID_ARGUMENT', `A chunk size must be a number (got ${String(chunkSize)}).`);
@@ -74,7 +82,7 @@ export class VectorDB {
     }
     this.metricName = metric;
     const capacity = Math.max(16, options.initialCapacity ?? 0);
-    this.slab = new Float32Array(capacity * this.dim);
+    this.slab = newSlab(capacity * this.dim);
     this.norms = new Float64Array(capacity);
   }
 
@@ -522,7 +530,7 @@ export class VectorDB {
     if (slots <= capacity) return;
     let next = Math.max(capacity * 2, 16);
     while (next < slots) next *= 2;
-    const slab = new Float32Array(next * this.dim);
+    const slab = newSlab(next * this.dim);
     slab.set(this.slab.subarray(0, this.used * this.dim));
     const norms = new Float64Array(next);
     norms.set(this.norms.subarray(0, this.used));

@@ -1,16 +1,16 @@
 /**
- * `postinstall`: builds the page-cache addon in native/fadvise (core/io/page-cache.ts says why).
- * VecSnap works the same without it, only writing new snapshot files is slower on some machines,
- * so a failed build warns and lets the install succeed.
+ * `postinstall`: builds the advice addon in native/advice (core/io/native-advice.ts says why).
+ * VecSnap works the same without it, only writing new snapshot files and loading large databases
+ * are slower on some machines, so a failed build warns and lets the install succeed.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../native/fadvise');
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../native/advice');
 if (process.platform !== 'linux') {
-  console.log(`[vecsnap] page-cache addon: not used on ${process.platform}.`);
+  console.log(`[vecsnap] advice addon: not used on ${process.platform}.`);
   process.exit(0);
 }
 // npm hands its own node-gyp to install scripts; run by hand, use the one npm ships with.
@@ -28,11 +28,11 @@ const run = existsSync(gyp)
     spawnSync(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 120_000 })
   : { status: 1, stdout: '', stderr: `node-gyp was not found at ${gyp}` };
 if (run.status === 0) {
-  console.log('[vecsnap] page-cache addon built (native/fadvise).');
+  console.log('[vecsnap] advice addon built (native/advice).');
 } else {
   const tail = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim().split('\n').slice(-6).join('\n');
   console.warn(
-    '[vecsnap] the page-cache addon (native/fadvise) did not build. VecSnap works without it; ' +
-      'only writing new snapshot files is slower on some machines.\n' + tail,
+    '[vecsnap] the advice addon (native/advice) did not build. VecSnap works without it; ' +
+      'only writing new snapshot files and loading large databases are slower on some machines.\n' + tail,
   );
 }

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-helpers/fixtures.js';
 import { EarlyWriteback } from './file-sink.js';
-import { dropBehindAddonFile, dropBehindAvailable, dropWrittenPages } from './page-cache.js';
+import { adviceAddonFile } from './native-advice.js';
+import { dropBehindAvailable, dropWrittenPages } from './page-cache.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -36,7 +37,7 @@ describe('drop-behind (page-cache.ts)', () => {
   // CI sets VECSNAP_REQUIRE_ADDON=1: there the install must have built it. Elsewhere a failed
   // build (or `npm ci --ignore-scripts`) is allowed, and VecSnap runs without it.
   const required = process.env.VECSNAP_REQUIRE_ADDON === '1';
-  const built = dropBehindAddonFile() !== undefined;
+  const built = adviceAddonFile() !== undefined;
 
   it.skipIf(!required && !built)('the addon that npm install built loads on Linux', () => {
     expect(dropBehindAvailable()).toBe(process.platform === 'linux' && process.env.VECSNAP_DROP_BEHIND !== '0');

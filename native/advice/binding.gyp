@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "vecsnap_fadvise",
-      "sources": ["fadvise.c"],
+      "target_name": "vecsnap_advice",
+      "sources": ["advice.c"],
       "defines": ["_FILE_OFFSET_BITS=64"]
     }
   ]
