@@ -94,7 +94,8 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
     }
     if (compression === 'none') {
       Object.assign(summary, await writeSqliteFile(temp, header, entries, { writebackEveryBytes: WRITEBACK_BYTES, ...(signal ? { signal } : {}) }));
-      return sha256File(temp, signal ? { signal } : {});
+      // Written with drop-behind (sqlite.ts), so it is read back the same way.
+      return sha256File(temp, { dropBehind: true, ...(signal ? { signal } : {}) });
     }
     // SQLite needs a real file to build; compress it into the temp target afterwards.
     const raw = tempPathFor(target);

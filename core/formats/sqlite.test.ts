@@ -134,6 +134,17 @@ describe('sqlite: round trips', () => {
     expect(Object.is(back.vectors[0], -0)).toBe(true);
   });
 
+  it('keeps every row in order when chunks are written 64 rows per statement plus the rest', async () => {
+    const many = makeData(1000, dim, 8);
+    for (const per of [64, 100, 333, 1000]) {
+      const { file, summary } = await write(headerFor(dim, 1000), chunked(many, dim, per));
+      expect(summary.count).toBe(1000);
+      const back = await readAll(file);
+      expectSameData(back, many);
+      expect(back.stored).toBe(summary.contentChecksum);
+    }
+  });
+
   it('stores the same format-independent content checksum as binary and json, whatever the chunking', async () => {
     const header = headerFor(dim, 60);
     const digest = new ContentDigest(dim);
@@ -370,6 +381,19 @@ describe('sqlite: damage, foreign files and failures', () => {
     const before = readFileSync(db);
     expect(await codeOf(() => writeSqliteFile(db, headerFor(dim, 1), []))).toBe('IO_ERROR');
     expect(readFileSync(db).equals(before)).toBe(true);
+  });
+
+  it('names a repeated id (INVALID_ARGUMENT) wherever it falls in the statements of 64 rows, and removes the file', async () => {
+    const many = makeData(300, dim, 3);
+    // Within one statement's rows, in the rows after the last full statement, and across chunks.
+    for (const [at, copyOf] of [[40, 10], [290, 280], [250, 5]] as const) {
+      const ids = [...many.ids];
+      ids[at] = ids[copyOf]!;
+      const file = freshPath(`dup-${at}`);
+      const err = await writeSqliteFile(file, headerFor(dim, 300), chunked({ ...many, ids }, dim, 200)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', message: `The id "${ids[copyOf]}" occurs twice; ids must be unique.` });
+      expect(existsSync(file)).toBe(false);
+    }
   });
 
   it('rejects a chunk of the wrong dimension and removes the partial file', async () => {

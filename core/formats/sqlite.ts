@@ -25,6 +25,12 @@ const FORMAT_VERSION = 1;
 const PAGE_SIZE = 65536;
 /** Rows per write transaction: 2048 × 384-d is ~3 MB, a few ms of synchronous work. */
 const ROWS_PER_TRANSACTION = 2048;
+/**
+ * Rows per INSERT statement: each run() of better-sqlite3 costs a call into C++ and a VDBE start
+ * on top of the row itself. 1M rows of 128 dimensions took 1.73-1.77 s one per statement and
+ * 1.49 s 64 per statement (SQLite allows 32,766 parameters per statement; this uses 192).
+ */
+const ROWS_PER_STATEMENT = 64;
 const DEFAULT_BATCH = 2048;
 
 type SqliteDb = Database.Database;
@@ -120,10 +126,11 @@ export async function writeSqliteFile(
     throwIfAborted(signal, 'Writing the SQLite file');
     if (options.writebackEveryBytes !== undefined) {
       // A second descriptor of the same file: SQLite's pages reach the kernel through its own.
+      // Pages written back are dropped as with every large write (file-sink.ts): a new file that
+      // is kept otherwise grows the page cache into fresh memory. SQLite keeps the pages it still
+      // changes in its own cache, and the caller reads the file back for its hash the same way.
       handle = await fs.open(path, 'r+');
-      // Pages are not dropped behind: SQLite updates index pages all over the file, and the
-      // caller hashes the whole file right after, so both would read them back from disk.
-      writeback = new EarlyWriteback(handle, options.writebackEveryBytes, false);
+      writeback = new EarlyWriteback(handle, options.writebackEveryBytes);
     }
     db = new Database(path);
     // A temp file that the caller fsyncs and renames needs no journal or syncing of its own.
@@ -152,18 +159,38 @@ export async function writeSqliteFile(
     writeMeta(meta);
 
     const insert = db.prepare('INSERT INTO vectors (id, vector, metadata) VALUES (?, ?, ?)');
+    const insertMany = db.prepare(`INSERT INTO vectors (id, vector, metadata) VALUES ${Array(ROWS_PER_STATEMENT).fill('(?, ?, ?)').join(', ')}`);
+    const manyArgs: unknown[] = new Array(ROWS_PER_STATEMENT * 3);
     const rowBytes = dim * 4;
+    const insertOne = (id: string, vector: Buffer, json: string | null): void => {
+      try {
+        insert.run(id, vector, json);
+      } catch (err) {
+        if (String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) {
+          throw new VecSnapError('INVALID_ARGUMENT', `The id "${id}" occurs twice; ids must be unique.`, { cause: err });
+        }
+        throw err;
+      }
+    };
     const insertRows = db.transaction((ids: string[], bytes: Buffer, json: (string | null)[]) => {
-      for (let i = 0; i < ids.length; i++) {
+      const row = (i: number): Buffer => bytes.subarray(i * rowBytes, (i + 1) * rowBytes);
+      let i = 0;
+      for (; i + ROWS_PER_STATEMENT <= ids.length; i += ROWS_PER_STATEMENT) {
+        for (let k = 0; k < ROWS_PER_STATEMENT; k++) {
+          manyArgs[3 * k] = ids[i + k];
+          manyArgs[3 * k + 1] = row(i + k);
+          manyArgs[3 * k + 2] = json[i + k];
+        }
         try {
-          insert.run(ids[i], bytes.subarray(i * rowBytes, (i + 1) * rowBytes), json[i]);
+          insertMany.run(manyArgs);
         } catch (err) {
-          if (String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) {
-            throw new VecSnapError('INVALID_ARGUMENT', `The id "${ids[i]}" occurs twice; ids must be unique.`, { cause: err });
-          }
+          if (!String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw err;
+          // One statement inserts all its rows or none: row by row names the duplicate id.
+          for (let k = 0; k < ROWS_PER_STATEMENT; k++) insertOne(ids[i + k]!, row(i + k), json[i + k]!);
           throw err;
         }
       }
+      for (; i < ids.length; i++) insertOne(ids[i]!, row(i), json[i]!);
     });
     const digest = new ContentDigest(dim);
     let count = 0;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { Transform } from 'node:stream';
 import { throwIfAborted, toVecSnapError } from '../errors.js';
+import { dropCachedPages } from './page-cache.js';
 import { createStreamSha256 } from './sha256-thread.js';
 
 export interface FileHashResult {
@@ -16,13 +17,23 @@ export interface FileHashResult {
  */
 const HASH_READ_BYTES = 1024 * 1024;
 
+const DROP_EVERY = 16 * 1024 * 1024;
+
 /**
  * SHA-256 of a file's bytes as stored. Double-buffered: the next read runs on libuv's pool while
  * this thread hashes the previous block, so the rate approaches SHA-256's own.
  */
 export async function sha256File(
   file: string,
-  options: { signal?: AbortSignal; onBytes?: (done: number, total: number) => void } = {},
+  options: {
+    signal?: AbortSignal;
+    onBytes?: (done: number, total: number) => void;
+    /**
+     * Drop the pages already hashed from the page cache (page-cache.ts), for a file just written
+     * with drop-behind: reading it back whole would otherwise grow the cache into fresh memory.
+     */
+    dropBehind?: boolean;
+  } = {},
 ): Promise<FileHashResult> {
   let handle: fs.FileHandle | undefined;
   try {
@@ -31,6 +42,7 @@ export async function sha256File(
     const hash = createHash('sha256');
     const buffers = [Buffer.allocUnsafe(HASH_READ_BYTES), Buffer.allocUnsafe(HASH_READ_BYTES)];
     let bytes = 0;
+    let dropped = 0;
     let which = 0;
     let pending = handle.read(buffers[0]!, 0, HASH_READ_BYTES, null);
     for (;;) {
@@ -43,6 +55,11 @@ export async function sha256File(
       pending = handle.read(buffers[which]!, 0, HASH_READ_BYTES, null);
       hash.update(current.subarray(0, bytesRead));
       bytes += bytesRead;
+      // In steps of DROP_EVERY: one call per block would cost more than the pages it frees.
+      if (options.dropBehind && bytes - dropped >= DROP_EVERY) {
+        dropCachedPages(handle.fd, dropped, bytes - dropped);
+        dropped = bytes;
+      }
       options.onBytes?.(bytes, size);
     }
     return { sha256: hash.digest('hex'), bytes };

@@ -1,7 +1,7 @@
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { dropWrittenPages } from './page-cache.js';
+import { dropCachedPages } from './page-cache.js';
 
 export type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream;
 
@@ -83,7 +83,7 @@ export class EarlyWriteback {
   private dropBehind(upTo: number): void {
     if (!this.dropBehindPages) return;
     const from = Math.max(0, this.droppedTo - this.every);
-    if (dropWrittenPages(this.handle.fd, from, upTo - from)) this.droppedTo = upTo;
+    if (dropCachedPages(this.handle.fd, from, upTo - from)) this.droppedTo = upTo;
   }
 
   /** Waits for the write-back in flight; throws if any failed. */

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-helpers/fixtures.js';
+import { sha256File } from './checksum.js';
 import { EarlyWriteback } from './file-sink.js';
 import { adviceAddonFile } from './native-advice.js';
-import { dropBehindAvailable, dropWrittenPages } from './page-cache.js';
+import { dropBehindAvailable, dropCachedPages } from './page-cache.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -46,14 +47,14 @@ describe('drop-behind (page-cache.ts)', () => {
   it.skipIf(!dropBehindAvailable())('is advice only: a bad descriptor or range gives false, never an exception', async () => {
     const handle = await fs.open(path.join(dir, 'f'), 'w');
     try {
-      expect(dropWrittenPages(handle.fd, 0, 4096)).toBe(true);
-      expect(dropWrittenPages(-1, 0, 4096)).toBe(false);
-      expect(dropWrittenPages(0x7ffffff0, 0, 4096)).toBe(false); // EBADF from the kernel
-      expect(dropWrittenPages(handle.fd, 0, 0)).toBe(false);
-      expect(dropWrittenPages(handle.fd, -1, 10)).toBe(false);
-      expect(dropWrittenPages(handle.fd, 0, Number.NaN)).toBe(false);
-      expect(dropWrittenPages(handle.fd, 0.5, 10)).toBe(false);
-      expect(dropWrittenPages(handle.fd, 0, Number.POSITIVE_INFINITY)).toBe(false);
+      expect(dropCachedPages(handle.fd, 0, 4096)).toBe(true);
+      expect(dropCachedPages(-1, 0, 4096)).toBe(false);
+      expect(dropCachedPages(0x7ffffff0, 0, 4096)).toBe(false); // EBADF from the kernel
+      expect(dropCachedPages(handle.fd, 0, 0)).toBe(false);
+      expect(dropCachedPages(handle.fd, -1, 10)).toBe(false);
+      expect(dropCachedPages(handle.fd, 0, Number.NaN)).toBe(false);
+      expect(dropCachedPages(handle.fd, 0.5, 10)).toBe(false);
+      expect(dropCachedPages(handle.fd, 0, Number.POSITIVE_INFINITY)).toBe(false);
     } finally {
       await handle.close();
     }
@@ -67,14 +68,14 @@ describe('drop-behind (page-cache.ts)', () => {
       await handle.write(bytes, 0, bytes.length, 0);
       await handle.sync();
       expect(resident(file)).toBe(8 * MiB);
-      expect(dropWrittenPages(handle.fd, 0, 4 * MiB)).toBe(true);
+      expect(dropCachedPages(handle.fd, 0, 4 * MiB)).toBe(true);
       expect(resident(file)).toBe(4 * MiB);
       // A page written after the sync is dirty: the kernel writes it back before it may drop it
       // (at most its folio, up to 2 MiB, stays cached), and the bytes read back must hold it.
       const page = randomBytes(4096);
       await handle.write(page, 0, page.length, 5 * MiB);
       page.copy(bytes, 5 * MiB);
-      expect(dropWrittenPages(handle.fd, 0, 8 * MiB)).toBe(true);
+      expect(dropCachedPages(handle.fd, 0, 8 * MiB)).toBe(true);
       expect(resident(file)).toBeLessThanOrEqual(2 * MiB);
     } finally {
       await handle.close();
@@ -102,5 +103,18 @@ describe('drop-behind (page-cache.ts)', () => {
     // Without drop-behind all 16 MiB stay cached; with it, at most the last intervals do.
     expect(resident(file)).toBeLessThanOrEqual(6 * MiB);
     expect(readFileSync(file).equals(bytes)).toBe(true);
+  });
+
+  it.skipIf(!measurable || !dropBehindAvailable())('sha256File with dropBehind hashes the same bytes and leaves at most its last steps cached', async () => {
+    const file = path.join(dir, 'hashed');
+    const bytes = randomBytes(48 * MiB);
+    await fs.writeFile(file, bytes, { flush: true });
+    const plain = await sha256File(file);
+    expect(resident(file)).toBe(48 * MiB);
+    const dropped = await sha256File(file, { dropBehind: true });
+    expect(dropped).toEqual(plain);
+    expect(dropped.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    // Dropped in steps of 16 MiB; what was read after the last step stays.
+    expect(resident(file)).toBeLessThanOrEqual(17 * MiB);
   });
 });

@@ -23,7 +23,7 @@ export function dropBehindAvailable(): boolean {
  * never lost: Linux starts their write-back first and drops only clean pages, so a later read
  * gets the same bytes from disk. Returns whether the advice was taken; never throws.
  */
-export function dropWrittenPages(fd: number, offset: number, length: number): boolean {
+export function dropCachedPages(fd: number, offset: number, length: number): boolean {
   const a = loadAddon();
   if (!a || !Number.isSafeInteger(fd) || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return false;
   if (fd < 0 || offset < 0 || length <= 0) return false;
