@@ -57,7 +57,7 @@ describe('VectorDB.readChunks with recycling', () => {
     const expected = [...db.readChunks(64)].map((c) => ({ ids: c.ids, vectors: Float32Array.from(c.vectors) }));
     const seen = new Set<ArrayBufferLike>();
     let chunks = 0;
-    for (const chunk of db.readChunks(64)) {
+    for (const chunk of db.readChunks(64, { recycle: true })) {
       expect(chunk.ids).toEqual(expected[chunks]!.ids);
       expect(Buffer.from(chunk.vectors.buffer, chunk.vectors.byteOffset, chunk.vectors.byteLength)).toEqual(
         Buffer.from(expected[chunks]!.vectors.buffer),
@@ -75,12 +75,12 @@ describe('VectorDB.readChunks with recycling', () => {
     const db = makeDb(300, 4, 9);
     const kept: Float32Array[] = [];
     const copies: Float32Array[] = [];
-    for (const chunk of db.readChunks(10)) {
+    for (const chunk of db.readChunks(10, { recycle: true })) {
       kept.push(chunk.vectors);
       copies.push(Float32Array.from(chunk.vectors));
       chunk.recycle?.(() => false);
     }
-    for (const chunk of db.readChunks(10)) {
+    for (const chunk of db.readChunks(10, { recycle: true })) {
       kept.push(chunk.vectors);
       copies.push(Float32Array.from(chunk.vectors));
     }
@@ -88,10 +88,23 @@ describe('VectorDB.readChunks with recycling', () => {
     kept.forEach((v, i) => expect(v).toEqual(copies[i]));
   });
 
+  it('hands out plain arrays of their own, with nothing to hand back, unless asked to recycle', () => {
+    const db = makeDb(2000, 64, 6); // chunks of 256 KiB: shared memory when recycling
+    for (const chunk of db.readChunks(1000)) {
+      expect(chunk.recycle).toBeUndefined();
+      expect(chunk.vectors.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(chunk.vectors.buffer.byteLength).toBe(chunk.vectors.byteLength);
+    }
+    for (const chunk of db.readChunks(1000, { recycle: true })) {
+      expect(chunk.recycle).toBeTypeOf('function');
+      expect(chunk.vectors.buffer).toBeInstanceOf(SharedArrayBuffer);
+    }
+  });
+
   it('gives a chunk shortened by deleted entries an array of its own length', () => {
     const db = makeDb(100, 4, 2);
     for (let i = 80; i < 90; i++) db.delete(`id-${i}`);
-    const chunks = [...db.readChunks(25)];
+    const chunks = [...db.readChunks(25, { recycle: true })];
     expect(chunks.map((c) => [c.ids.length, c.vectors.length, c.vectors.buffer.byteLength])).toEqual([
       [25, 100, 400],
       [25, 100, 400],

@@ -180,7 +180,7 @@ export class DatabasePersistence {
         createdAt: Date.now(),
         ...(metadata ? { metadata } : {}),
       },
-      chunks: this.db.readChunks(this.options.batchSize),
+      chunks: this.db.readChunks(this.options.batchSize, { recycle: true }),
       sizeHint: total * this.db.dimension * 4,
       ...(signal ? { signal } : {}),
       onEntries: (n) => progress.update({ current: n, total, phase: 'writing' }),

@@ -133,7 +133,7 @@ export class SnapshotManager {
         createdAt: timestamp,
         metadata: { snapshotId: id, snapshotName: name, ...(metadata ?? {}) },
       },
-      chunks: db.readChunks(options.batchSize),
+      chunks: db.readChunks(options.batchSize, { recycle: true }),
       sizeHint: total * db.dimension * 4,
       ...(options.signal ? { signal: options.signal } : {}),
       onEntries: (n) => progress.update({ current: n, total, phase: 'writing' }),

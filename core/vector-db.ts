@@ -37,7 +37,6 @@ const CHANGE_LOG_MIN_COLLAPSE = 65_536;
  */
 export type { ChangeSet, ChangeCounts };
 
-/** Sizes below 1 become 1 and fractions are floored; NaN or a non-number is refused (it would never advance). */
 /** Vector storage: huge pages under it when the system gives them (huge-pages.ts says why). */
 function newSlab(values: number): Float32Array {
   const slab = new Float32Array(values);
@@ -45,6 +44,7 @@ function newSlab(values: number): Float32Array {
   return slab;
 }
 
+/** Sizes below 1 become 1 and fractions are floored; NaN or a non-number is refused (it would never advance). */
 function checkChunkSize(chunkSize: number): number {
   if (typeof chunkSize !== 'number' || Number.isNaN(chunkSize)) {
     throw new VecSnapError('INVALID_ARGUMENT', `A chunk size must be a number (got ${String(chunkSize)}).`);
@@ -327,23 +327,28 @@ export class VectorDB {
 
   /**
    * The database as chunks of up to `chunkSize` entries in insertion order — what every save
-   * streams. Vectors are copied: a write that is still buffered must not see later updates. A
-   * chunk's copy is refilled for a later chunk once its consumer hands it back (`recycle`).
+   * streams. Vectors are copied: a write that is still buffered must not see later updates.
    * Entries inserted while the iteration runs are not included; compaction waits until it ends.
+   *
+   * `recycle` (what the engine's own writers ask for): chunks carry EntryChunk.recycle, and a
+   * chunk's copy is refilled for a later chunk once its consumer handed it back and it is free.
+   * Such vectors may lie in shared memory that the hashing thread reads in place
+   * (io/shared-bytes.ts), whose buffer is longer than the vectors and cannot be transferred.
    */
-  *readChunks(chunkSize: number): IterableIterator<EntryChunk> {
+  *readChunks(chunkSize: number, options: { recycle?: boolean } = {}): IterableIterator<EntryChunk> {
     const size = checkChunkSize(chunkSize);
     const end = this.used;
     const dim = this.dim;
     const generation = this.generation;
-    const recycled = new ChunkMemory();
+    const recycled = options.recycle ? new ChunkMemory() : undefined;
     this.readers++;
     try {
       let slot = 0;
       while (slot < end && this.generation === generation) {
         const ids: string[] = [];
         const metadata: (Metadata | undefined)[] = [];
-        const vectors = recycled.take(Math.min(size, end - slot) * dim);
+        const length = Math.min(size, end - slot) * dim;
+        const vectors = recycled ? recycled.take(length) : new Float32Array(length);
         let n = 0;
         while (slot < end && n < size) {
           const id = this.slotIds[slot];
@@ -363,11 +368,11 @@ export class VectorDB {
           }
         }
         if (n * dim === vectors.length) {
-          yield { ids, metadata, vectors, recycle: recycled.giveBack(vectors) };
+          yield recycled ? { ids, metadata, vectors, recycle: recycled.giveBack(vectors) } : { ids, metadata, vectors };
         } else {
           // Deleted slots made the chunk shorter: it gets an array of its own length.
           const exact = vectors.slice(0, n * dim);
-          recycled.giveBack(vectors)(() => true);
+          recycled?.giveBack(vectors)(() => true);
           if (n > 0) yield { ids, metadata, vectors: exact };
         }
       }

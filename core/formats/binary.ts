@@ -118,16 +118,20 @@ function slice(chunk: EntryChunk, dimension: number, from: number, to: number): 
   };
 }
 
-/** Chunk records of at most ~8 MiB of vectors each, halved further if the metadata is huge. */
+/**
+ * Chunk records of at most ~8 MiB of vectors each, halved further if the metadata is huge.
+ * `copy`: every block goes into its record's own buffer, none out as a view of the chunk.
+ */
 function* records(
   chunk: EntryChunk,
   dimension: number,
+  copy: boolean,
 ): Generator<{ part: EntryChunk; json: (string | undefined)[]; buffers: Buffer[] }> {
   const n = chunk.ids.length;
   if (n === 0) return;
   const per = Math.max(1, Math.min(MAX_ENTRIES_PER_RECORD, Math.floor(VECTOR_BYTES_PER_RECORD / (dimension * 4))));
   if (n > per) {
-    for (let i = 0; i < n; i += per) yield* records(slice(chunk, dimension, i, Math.min(n, i + per)), dimension);
+    for (let i = 0; i < n; i += per) yield* records(slice(chunk, dimension, i, Math.min(n, i + per)), dimension, copy);
     return;
   }
   // Entry metadata goes on the wire as its JSON text: the content digest needs that text anyway,
@@ -139,20 +143,21 @@ function* records(
   if (body.length > MAX_RECORD_BYTES) {
     if (n === 1) throw new VecSnapError('INVALID_METADATA', `The metadata of "${chunk.ids[0]}" is larger than 1 GiB.`);
     const half = Math.ceil(n / 2);
-    yield* records(slice(chunk, dimension, 0, half), dimension);
-    yield* records(slice(chunk, dimension, half, n), dimension);
+    yield* records(slice(chunk, dimension, 0, half), dimension, copy);
+    yield* records(slice(chunk, dimension, half, n), dimension, copy);
     return;
   }
   const { buffer, byteOffset, byteLength } = chunk.vectors;
   const block = Buffer.from(buffer, byteOffset, byteLength);
   const prefix = [TAG_CHUNK, ...u32Bytes(n)];
   // Big blocks go out as views of the chunk's own memory: copying 150 MB would cost a third of
-  // the encode time. Chunk sources hand out fresh arrays they never change afterwards
-  // (VectorDB.readChunks copies for that reason). Small blocks are merged to save writes.
+  // the encode time. Chunk sources never change an array they handed out (VectorDB.readChunks
+  // copies for that reason), until the encoder hands it back (see encode). Small blocks are
+  // merged to save writes.
   yield {
     part: chunk,
     json,
-    buffers: byteLength < 64 * 1024 ? [framed(prefix, body, block)] : [framed(prefix, body), block],
+    buffers: copy || byteLength < 64 * 1024 ? [framed(prefix, body, block)] : [framed(prefix, body), block],
   };
 }
 
@@ -196,8 +201,12 @@ async function* encode(
   const digest = new ContentDigest(dimension);
   for await (const chunk of chunks) {
     checkChunk(chunk, dimension);
+    // Memory the source wants back is copied when the file's progress cannot be followed (the
+    // bytes are compressed first): held as views, it would be lost to the source until the
+    // garbage collector freed it, and shared memory the hashing thread read only later still.
+    const copy = output === undefined && chunk.recycle !== undefined;
     let viewed = false;
-    for (const { part, json, buffers } of records(chunk, dimension)) {
+    for (const { part, json, buffers } of records(chunk, dimension, copy)) {
       throwIfAborted(signal, WRITING);
       digest.update(part, json);
       viewed ||= buffers.length > 1;
@@ -207,8 +216,7 @@ async function* encode(
       }
     }
     // The chunk's memory is free once nothing reads it: at once when every block was copied
-    // into its record, else when the file has taken the bytes up to its last block. Unknown
-    // when the bytes are compressed first, so it is not handed back then.
+    // into its record, else when the file has taken the bytes up to its last block.
     if (!viewed) chunk.recycle?.(() => true);
     else if (output) {
       const end = produced;

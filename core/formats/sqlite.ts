@@ -172,7 +172,9 @@ export async function writeSqliteFile(
         throw err;
       }
     };
-    const insertRows = db.transaction((ids: string[], bytes: Buffer, json: (string | null)[]) => {
+    const removeAfter = db.prepare('DELETE FROM vectors WHERE rowid > ?');
+    /** `before`: rows already in the table, which are also the highest rowid (rows are only added). */
+    const insertRows = db.transaction((ids: string[], bytes: Buffer, json: (string | null)[], before: number) => {
       const row = (i: number): Buffer => bytes.subarray(i * rowBytes, (i + 1) * rowBytes);
       let i = 0;
       for (; i + ROWS_PER_STATEMENT <= ids.length; i += ROWS_PER_STATEMENT) {
@@ -185,7 +187,9 @@ export async function writeSqliteFile(
           insertMany.run(manyArgs);
         } catch (err) {
           if (!String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw err;
-          // One statement inserts all its rows or none: row by row names the duplicate id.
+          // Row by row names the duplicate id. SQLite undoes the failed statement's rows, but with
+          // the journal off (above) that is not promised, so any it kept are removed first.
+          removeAfter.run(before + i);
           for (let k = 0; k < ROWS_PER_STATEMENT; k++) insertOne(ids[i + k]!, row(i + k), json[i + k]!);
           throw err;
         }
@@ -208,7 +212,7 @@ export async function writeSqliteFile(
         const json = ids.map((id, i) => metadataJson(id, metadata[i]));
         // Digest per slice: the content digest does not depend on chunking, and work stays bounded.
         digest.update({ ids, vectors, metadata }, json.map((j) => j ?? undefined));
-        insertRows(ids, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength), json);
+        insertRows(ids, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength), json, count);
         writeback?.add(vectors.byteLength);
         count += to - from;
         onChunk?.(count);

@@ -1,10 +1,11 @@
 import { adviceAddon } from './native-advice.js';
 
 /**
- * Buffers this big or more are worth the advice: a vector slab is 150-512 MB in the benchmark's
- * workloads, and one huge page fewer or more does not matter below a few of them.
+ * Buffers this big or more get the advice: a vector slab is 150-512 MB in the benchmark's
+ * workloads. glibc maps allocations of 32 MiB and more on their own; a smaller one may lie in its
+ * heap, where the advice would outlive the buffer and apply to whatever reuses that memory.
  */
-const MIN_BYTES = 8 * 1024 * 1024;
+const MIN_BYTES = 32 * 1024 * 1024;
 
 /**
  * Asks for huge pages under a new, still untouched buffer (madvise MADV_HUGEPAGE, through the

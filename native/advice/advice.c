@@ -38,8 +38,9 @@ static napi_value drop_pages(napi_env env, napi_callback_info info) {
   const double max_bytes = 9007199254740992.0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
       !read_count(env, argv[0], 2147483647.0, &fd) || !read_count(env, argv[1], max_bytes, &offset) ||
-      !read_count(env, argv[2], max_bytes, &length)) {
-    napi_throw_type_error(env, NULL, "dropPages(fd, offset, length) takes a descriptor and two byte counts");
+      !read_count(env, argv[2], max_bytes, &length) || length == 0) {
+    /* A length of 0 would mean "to the end of the file" to posix_fadvise. */
+    napi_throw_type_error(env, NULL, "dropPages(fd, offset, length) takes a descriptor, an offset and a length of 1 or more");
     return NULL;
   }
 #if defined(__linux__) && defined(POSIX_FADV_DONTNEED)
