@@ -198,13 +198,9 @@ class StreamSha256 implements Sha256 {
       this.inline.update(data);
       return;
     }
-    if (!this.lane) {
-      this.lane = takeLane();
-      abandoned.register(this, { id: this.id, lane: this.lane, worker: undefined }, this);
-    }
+    const lane = this.stagingLane();
     let offset = 0;
     while (offset < data.length) {
-      const lane: Lane = this.lane;
       // A reused lane's slot may still be queued from a hash that was abandoned mid-stream.
       if (this.filled === 0) waitForSlot(lane, this.slot);
       const n = Math.min(data.length - offset, SLOT_BYTES - this.filled);
@@ -223,16 +219,22 @@ class StreamSha256 implements Sha256 {
     }
   }
 
+  /** The staging lane, taken on first use; an abandoned hash gives it back (see `abandoned`). */
+  private stagingLane(): Lane {
+    if (!this.lane) {
+      this.lane = takeLane();
+      abandoned.register(this, { id: this.id, lane: this.lane, worker: undefined }, this);
+    }
+    return this.lane;
+  }
+
   /**
    * Hands the worker `data` where it lies (shared-bytes.ts), after whatever is staged; the
    * memory's count of queued reads keeps it from being written until the worker has hashed it.
    * False when no worker can run: then everything is hashed here (`inline`).
    */
   private hashInPlace(data: Uint8Array, reads: Int32Array): boolean {
-    if (!this.lane) {
-      this.lane = takeLane();
-      abandoned.register(this, { id: this.id, lane: this.lane, worker: undefined }, this);
-    }
+    this.stagingLane();
     // Staged bytes come first: the worker takes updates in the order they are posted.
     if (this.filled > 0) this.send();
     const thread = this.inline ? undefined : this.startThread();
