@@ -1,6 +1,7 @@
-import type { Transform, TransformOptions } from 'node:stream';
+import type { Duplex, Transform, TransformOptions } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Compression } from '../types.js';
+import { BrotliThreadCompress, brotliThreadAvailable } from './brotli-thread.js';
 import { ParallelGzip } from './parallel-gzip.js';
 
 export const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -8,23 +9,31 @@ export const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 /** Brotli quality 4 is the knee of its speed/size curve for float data (11 is ~50× slower). */
 const BROTLI_QUALITY = 4;
 
-export function createCompressor(compression: Compression, sizeHint?: number): Transform | null {
+export function createCompressor(compression: Compression, sizeHint?: number): Duplex | null {
   switch (compression) {
     case 'none':
       return null;
     case 'gzip':
       return new ParallelGzip();
     case 'brotli': {
+      const params = {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
+        ...(sizeHint ? { [zlib.constants.BROTLI_PARAM_SIZE_HINT]: Math.min(sizeHint, 2 ** 30) } : {}),
+      };
+      if (brotliThreadAvailable()) {
+        try {
+          return new BrotliThreadCompress(params);
+        } catch {
+          // No worker could start: zlib's stream on this thread, as below.
+        }
+      }
       const options: zlib.BrotliOptions & TransformOptions = {
         chunkSize: 256 * 1024,
         // Room for the encoder's next piece while brotli works on this one: with the default
         // 16 KiB, the pipeline stops pulling from the encoder until brotli drains, so the two
         // took turns instead of running side by side.
         writableHighWaterMark: 4 * 1024 * 1024,
-        params: {
-          [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
-          ...(sizeHint ? { [zlib.constants.BROTLI_PARAM_SIZE_HINT]: Math.min(sizeHint, 2 ** 30) } : {}),
-        },
+        params,
       };
       return zlib.createBrotliCompress(options);
     }
