@@ -80,8 +80,14 @@ export async function writeDatasetFile(target: string, options: WriteDatasetOpti
       const progress = compression === 'none' ? new FileProgress() : undefined;
       const stages = (): Stage[] => {
         const compressor = createCompressor(compression, options.sizeHint);
-        const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal, progress)), { objectMode: false });
-        return compressor ? [encoded, compressor, hasher.stage] : [encoded, hasher.stage];
+        try {
+          const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal, progress)), { objectMode: false });
+          return compressor ? [encoded, compressor, hasher.stage] : [encoded, hasher.stage];
+        } catch (err) {
+          // A compressor may hold a thread that would keep the process alive.
+          compressor?.destroy();
+          throw err;
+        }
       };
       await pipeIntoFile(temp, stages, {
         highWaterMark: 1024 * 1024,

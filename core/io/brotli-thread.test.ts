@@ -113,6 +113,29 @@ describe('BrotliThreadCompress', () => {
   });
 });
 
+/** Message ports that keep this process alive; a worker in use holds one. */
+function liveMessagePorts(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+}
+
+describe('BrotliThreadCompress and process exit', () => {
+  it('holds the process only while a stream is open: not after it ends, is abandoned, or its thread is new', async () => {
+    crashBrotliThreadForTest();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const idle = liveMessagePorts();
+    const open = new BrotliThreadCompress(PARAMS);
+    expect(liveMessagePorts()).toBe(idle + 1);
+    open.end(floatBytes(10_000));
+    open.resume();
+    await new Promise((resolve) => open.once('end', resolve));
+    expect(liveMessagePorts()).toBe(idle);
+    const abandoned = new BrotliThreadCompress(PARAMS);
+    abandoned.write(floatBytes(5 * 1024 * 1024));
+    abandoned.destroy();
+    expect(liveMessagePorts()).toBe(idle);
+  });
+});
+
 describe('createCompressor("brotli")', () => {
   it('drives brotli from a thread, or from this one with VECSNAP_BROTLI_THREAD=0, with the same bytes decoded', async () => {
     const input = floatBytes(6_000_000);

@@ -108,11 +108,20 @@ function startThread(): Thread | undefined {
     return undefined;
   }
   const thread: Thread = { worker, streams: new Map() };
-  // Only an open stream keeps the process alive.
-  worker.unref();
+  let online = false;
+  worker.once('online', () => (online = true));
+  // A thread that dies before it ran cannot start here (out of memory, a host without
+  // workers): its stream fails, and later ones use zlib's own stream.
+  const died = (error: Error): void => {
+    if (!online) unavailable = true;
+    retire(thread, error);
+  };
   worker.on('message', (m: Reply) => thread.streams.get(m.id)?.onReply(m));
-  worker.on('error', (err) => retire(thread, err));
-  worker.on('exit', (code) => retire(thread, new Error(`The brotli thread stopped (exit code ${code}).`)));
+  worker.on('error', died);
+  worker.on('exit', (code) => died(new Error(`The brotli thread stopped (exit code ${code}).`)));
+  // Only an open stream keeps the process alive. After the listeners: adding a 'message'
+  // listener refs the worker again.
+  worker.unref();
   threads.push(thread);
   return thread;
 }
@@ -150,7 +159,9 @@ export class BrotliThreadCompress extends Duplex {
   private onEnd: (() => void) | undefined;
 
   constructor(params: Record<number, number>) {
-    super();
+    // _read, which lets a writer waiting for the reader go on, comes only once the output waiting
+    // is below this mark: at the default 16 KiB, brotli and a slow disk took turns.
+    super({ readableHighWaterMark: OUTPUT_WAITING });
     const thread = idleThread();
     if (!thread) throw new Error('No brotli thread could start.');
     this.thread = thread;
@@ -183,7 +194,8 @@ export class BrotliThreadCompress extends Duplex {
   }
 
   override _read(): void {
-    this.wake();
+    // Called before the reader takes its bytes out: only afterwards is the output below the mark.
+    process.nextTick(() => this.wake());
   }
 
   override _final(done: (error?: Error | null) => void): void {

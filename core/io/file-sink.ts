@@ -1,5 +1,5 @@
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
-import { Transform } from 'node:stream';
+import { type Duplex, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { dropCachedPages } from './page-cache.js';
 
@@ -124,7 +124,7 @@ function writebackStage(handle: fs.FileHandle, every: number): Transform {
 export async function pipeIntoFile(file: string, makeStages: () => Stage[], options: PipeIntoFileOptions = {}): Promise<void> {
   const handle = await fs.open(file, options.flags ?? 'wx');
   let sink: WriteStream;
-  let stages: Stage[];
+  let stages: Stage[] = [];
   try {
     stages = makeStages();
     sink = createWriteStream(file, {
@@ -134,6 +134,8 @@ export async function pipeIntoFile(file: string, makeStages: () => Stage[], opti
     });
     options.progress?.attach(sink);
   } catch (err) {
+    // Stages already made may hold a thread (a compressor's) that would keep the process alive.
+    for (const stage of stages) (stage as Partial<Pick<Duplex, 'destroy'>>).destroy?.();
     await handle.close();
     throw err;
   }
