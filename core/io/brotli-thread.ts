@@ -208,10 +208,8 @@ export class BrotliThreadCompress extends Duplex {
   }
 
   override _destroy(err: Error | null, done: (error: Error | null) => void): void {
-    if (this.thread.streams.delete(this.id)) {
-      this.thread.worker.postMessage({ op: 'drop', id: this.id });
-      if (this.thread.streams.size === 0) this.thread.worker.unref();
-    }
+    // Still open on the thread (not ended, failed or retired): the worker forgets it.
+    if (this.release()) this.thread.worker.postMessage({ op: 'drop', id: this.id });
     done(err);
   }
 
@@ -251,8 +249,10 @@ export class BrotliThreadCompress extends Duplex {
     this.filled = 0;
   }
 
-  private release(): void {
-    this.thread.streams.delete(this.id);
+  /** Frees the thread for other streams (and the process to exit); false if it already was. */
+  private release(): boolean {
+    if (!this.thread.streams.delete(this.id)) return false;
     if (this.thread.streams.size === 0) this.thread.worker.unref();
+    return true;
   }
 }
