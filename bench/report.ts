@@ -48,10 +48,23 @@ export function peakOverDbMiB(r: Row): number {
   return (r.peakRss - r.rssBefore - (r.builtBytes ?? 0)) / MiB;
 }
 
+/**
+ * SPEC §7: the original design document estimated 3 s (binary save), 6 s (load) and 1 s
+ * (incremental) at 100k, and VecSnap must beat those by 10×. They were estimates for its binary
+ * format, so the binary rows are held to it; the other formats' speed-ups are shown only.
+ */
+export const ORIGINAL_SPEEDUP_TARGET = 10;
+
+export function beatsOriginal(r: Row): boolean | undefined {
+  if (r.original === undefined || r.format !== 'binary' || r.compression !== 'none') return undefined;
+  return r.original / r.seconds >= ORIGINAL_SPEEDUP_TARGET;
+}
+
 export function verdict(r: Row): string {
   const ratio = r.seconds / r.limitSeconds;
   const missed: string[] = [];
   if (r.absoluteTarget !== undefined ? r.seconds >= r.absoluteTarget : ratio > r.target) missed.push('time');
+  if (beatsOriginal(r) === false) missed.push(`${ORIGINAL_SPEEDUP_TARGET}× the original estimate`);
   if (MEMORY_TARGETED.has(r.operation.replace(/ \d+%$/, '')) && peakOverDbMiB(r) > MEMORY_HEADROOM_MIB) missed.push('memory');
   if (r.stallLimitMs !== undefined && r.maxStallMs > r.stallLimitMs) missed.push('stall');
   return missed.length === 0 ? 'met' : `MISSED (${missed.join(', ')})`;
@@ -75,7 +88,7 @@ function cells(r: Row): string[] {
     verdict(r),
     extraRss,
     r.maxStallMs.toFixed(0),
-    r.original !== undefined ? speedup(r.original, r.seconds) : '',
+    r.original !== undefined ? `${speedup(r.original, r.seconds)}${beatsOriginal(r) !== undefined ? ` (target ≥ ${ORIGINAL_SPEEDUP_TARGET}×)` : ''}` : '',
     r.naive !== undefined && Number.isFinite(r.naive) ? speedup(r.naive, r.seconds) : '',
   ];
 }
@@ -138,8 +151,10 @@ pages it freed earlier and reuses them, so these figures are lower bounds. "max 
 event loop's longest pause; over 100 ms misses on the 100k workload (SPEC §7 sets no stall target
 at 1M). A row is "met" only when time, memory and stall all are. MB/s is counted over the raw
 float32 bytes. Compare's target is SPEC's 2 s for two 100k snapshots, scaled by entry count
-elsewhere. "vs JSON.stringify" compares with \`JSON.stringify\` + \`fs.writeFile\` of the
-same vectors, what a user would write by hand.
+elsewhere. "vs original estimate" compares with the original design document's estimates at
+100k (3 s save, 6 s load, 1 s incremental); SPEC §7 asks for 10× faster, which the binary rows
+are held to (missing it misses the row). "vs JSON.stringify" compares with \`JSON.stringify\` +
+\`fs.writeFile\` of the same vectors, what a user would write by hand.
 
 Machine: ${JSON.stringify(machine)}
 
