@@ -7,6 +7,7 @@ import type { DatasetHeader, EntryChunk, Metadata, Metric } from '../types.js';
 import { METRICS } from '../types.js';
 import type { ChunkSource, EncodeSummary } from './codec.js';
 import { ContentDigest, utf8SafeMetadataJson } from './content-digest.js';
+import { openRowSink, type RowBatch, type RowSink } from './sqlite-writer.js';
 import { ReaderThreadUnavailable, SqliteReaderThread, readerThreadStats, sqliteReadTuning, type RawRowBatch } from './sqlite-thread.js';
 
 /**
@@ -22,15 +23,10 @@ import { ReaderThreadUnavailable, SqliteReaderThread, readerThreadStats, sqliteR
 export const SQLITE_MAGIC: Buffer = Buffer.from('SQLite format 3\0', 'latin1');
 const FORMAT_NAME = 'vecsnap-sqlite';
 const FORMAT_VERSION = 1;
-const PAGE_SIZE = 65536;
 /** Rows per write transaction: 2048 × 384-d is ~3 MB, a few ms of synchronous work. */
 const ROWS_PER_TRANSACTION = 2048;
-/**
- * Rows per INSERT statement: each run() of better-sqlite3 costs a call into C++ and a VDBE start
- * on top of the row itself. 1M rows of 128 dimensions took 1.73-1.77 s one per statement and
- * 1.49 s 64 per statement (SQLite allows 32,766 parameters per statement; this uses 192).
- */
-const ROWS_PER_STATEMENT = 64;
+/** Transactions handed to the writer at once: one being inserted, one ready behind it. */
+const BATCHES_IN_FLIGHT = 2;
 const DEFAULT_BATCH = 2048;
 
 type SqliteDb = Database.Database;
@@ -119,9 +115,11 @@ export async function writeSqliteFile(
     }
     throw toVecSnapError(err, action);
   }
-  let db: SqliteDb | undefined;
+  let sink: RowSink | undefined;
   let handle: fs.FileHandle | undefined;
   let writeback: EarlyWriteback | undefined;
+  /** Batches handed to the sink and not yet written, oldest first. */
+  const inFlight: Promise<void>[] = [];
   try {
     throwIfAborted(signal, 'Writing the SQLite file');
     if (options.writebackEveryBytes !== undefined) {
@@ -132,21 +130,7 @@ export async function writeSqliteFile(
       handle = await fs.open(path, 'r+');
       writeback = new EarlyWriteback(handle, options.writebackEveryBytes);
     }
-    db = new Database(path);
-    // A temp file that the caller fsyncs and renames needs no journal or syncing of its own.
-    db.pragma(`page_size = ${PAGE_SIZE}`);
-    db.pragma('journal_mode = OFF');
-    db.pragma('synchronous = OFF');
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('cache_size = -32768');
-    db.exec(
-      'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);' +
-        'CREATE TABLE vectors (id TEXT PRIMARY KEY, vector BLOB, metadata TEXT);',
-    );
-    const setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-    const writeMeta = db.transaction((pairs: [string, string][]) => {
-      for (const [key, value] of pairs) setMeta.run(key, value);
-    });
+    sink = openRowSink(path, dim, header.count);
     const meta: [string, string][] = [
       ['format', FORMAT_NAME],
       ['formatVersion', String(FORMAT_VERSION)],
@@ -156,48 +140,14 @@ export async function writeSqliteFile(
       ['createdAt', String(header.createdAt)],
     ];
     if (header.metadata !== undefined) meta.push(['metadata', JSON.stringify(header.metadata)]);
-    writeMeta(meta);
+    await sink.meta(meta);
 
-    const insert = db.prepare('INSERT INTO vectors (id, vector, metadata) VALUES (?, ?, ?)');
-    const insertMany = db.prepare(`INSERT INTO vectors (id, vector, metadata) VALUES ${Array(ROWS_PER_STATEMENT).fill('(?, ?, ?)').join(', ')}`);
-    const manyArgs: unknown[] = new Array(ROWS_PER_STATEMENT * 3);
     const rowBytes = dim * 4;
-    const insertOne = (id: string, vector: Buffer, json: string | null): void => {
-      try {
-        insert.run(id, vector, json);
-      } catch (err) {
-        if (String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) {
-          throw new VecSnapError('INVALID_ARGUMENT', `The id "${id}" occurs twice; ids must be unique.`, { cause: err });
-        }
-        throw err;
-      }
-    };
-    const removeAfter = db.prepare('DELETE FROM vectors WHERE rowid > ?');
-    /** `before`: rows already in the table, which are also the highest rowid (rows are only added). */
-    const insertRows = db.transaction((ids: string[], bytes: Buffer, json: (string | null)[], before: number) => {
-      const row = (i: number): Buffer => bytes.subarray(i * rowBytes, (i + 1) * rowBytes);
-      let i = 0;
-      for (; i + ROWS_PER_STATEMENT <= ids.length; i += ROWS_PER_STATEMENT) {
-        for (let k = 0; k < ROWS_PER_STATEMENT; k++) {
-          manyArgs[3 * k] = ids[i + k];
-          manyArgs[3 * k + 1] = row(i + k);
-          manyArgs[3 * k + 2] = json[i + k];
-        }
-        try {
-          insertMany.run(manyArgs);
-        } catch (err) {
-          if (!String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw err;
-          // Row by row names the duplicate id. SQLite undoes the failed statement's rows, but with
-          // the journal off (above) that is not promised, so any it kept are removed first.
-          removeAfter.run(before + i);
-          for (let k = 0; k < ROWS_PER_STATEMENT; k++) insertOne(ids[i + k]!, row(i + k), json[i + k]!);
-          throw err;
-        }
-      }
-      for (; i < ids.length; i++) insertOne(ids[i]!, row(i), json[i]!);
-    });
+    /** Vector blocks back from the sink, refilled for later batches (fresh memory costs page faults). */
+    const blocks: ArrayBuffer[] = [];
     const digest = new ContentDigest(dim);
     let count = 0;
+    let written = 0;
     for await (const chunk of chunks) {
       const n = chunk.ids.length;
       if (chunk.vectors.length !== n * dim || chunk.metadata.length !== n) {
@@ -206,34 +156,53 @@ export async function writeSqliteFile(
       for (let from = 0; from < n; from += ROWS_PER_TRANSACTION) {
         throwIfAborted(signal, 'Writing the SQLite file');
         const to = Math.min(n, from + ROWS_PER_TRANSACTION);
+        const rows = to - from;
         const ids = chunk.ids.slice(from, to);
         const vectors = chunk.vectors.subarray(from * dim, to * dim);
         const metadata = chunk.metadata.slice(from, to);
         const json = ids.map((id, i) => metadataJson(id, metadata[i]));
         // Digest per slice: the content digest does not depend on chunking, and work stays bounded.
         digest.update({ ids, vectors, metadata }, json.map((j) => j ?? undefined));
-        insertRows(ids, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength), json, count);
-        writeback?.add(vectors.byteLength);
-        count += to - from;
-        onChunk?.(count);
+        const block = blocks.pop() ?? new ArrayBuffer(ROWS_PER_TRANSACTION * rowBytes);
+        new Float32Array(block, 0, rows * dim).set(vectors);
+        const batch: RowBatch = {
+          ids: ids.join(''),
+          idLengths: Int32Array.from(ids, (id) => id.length),
+          json: json.map((j) => j ?? '').join(''),
+          jsonLengths: Int32Array.from(json, (j) => (j === null ? -1 : j.length)),
+          vectors: block,
+          count: rows,
+        };
+        count += rows;
+        const done = sink.insert(batch).then((back) => {
+          blocks.push(back);
+          written += rows;
+          writeback?.add(rows * rowBytes);
+          onChunk?.(written);
+        });
+        // Awaited below in order; a later batch's failure must not go unhandled meanwhile.
+        done.catch(() => undefined);
+        inFlight.push(done);
+        if (inFlight.length >= BATCHES_IN_FLIGHT) await inFlight.shift();
         await yieldToEventLoop();
       }
-      // SQLite copied every vector into its pages.
+      // Every vector of the chunk was copied into a block above.
       chunk.recycle?.(() => true);
     }
+    while (inFlight.length > 0) await inFlight.shift();
     throwIfAborted(signal, 'Writing the SQLite file');
     const contentChecksum = digest.digest();
-    writeMeta([
+    await sink.meta([
       ['count', String(count)],
       ['contentChecksum', contentChecksum],
     ]);
-    db.close();
-    db = undefined;
+    await sink.close();
+    sink = undefined;
     await writeback?.finish();
     await handle?.close();
     return { count, contentChecksum };
   } catch (err) {
-    closeQuietly(db);
+    await sink?.abandon().catch(() => undefined);
     await writeback?.finish().catch(() => undefined);
     await handle?.close().catch(() => undefined);
     await removeDbFiles(path);
