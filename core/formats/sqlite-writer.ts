@@ -1,3 +1,4 @@
+import { rmSync, truncateSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -28,7 +29,11 @@ const ROWS_PER_STATEMENT = 64;
  * 0.97 s; at 100k rows the extra copy of each vector block, the thread's start (~30 ms) and three
  * busy threads on two cores cost more than the overlap gains (100k × 384: 0.74 s against 0.62 s).
  */
-export const sqliteWriteTuning = { threadMinRows: 250_000 };
+export const sqliteWriteTuning = {
+  threadMinRows: 250_000,
+  /** Id and metadata text per transaction at most (UTF-16 units), far below V8's string limit. */
+  maxBatchChars: 64 * 1024 * 1024,
+};
 
 /** Files written on a writer thread, and writes that had to stay on the caller's thread. */
 export const writerThreadStats = { files: 0, fallbacks: 0 };
@@ -57,7 +62,7 @@ interface RowWriterFailure {
  */
 function openRowWriter(SqliteDatabase: typeof Database, path: string, dim: number, pageSize: number, perStatement: number) {
   const db = new SqliteDatabase(path);
-  try {
+  const prepare = () => {
     // A temp file that the caller fsyncs and renames needs no journal or syncing of its own.
     db.pragma('page_size = ' + pageSize);
     db.pragma('journal_mode = OFF');
@@ -65,18 +70,26 @@ function openRowWriter(SqliteDatabase: typeof Database, path: string, dim: numbe
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('cache_size = -32768');
     db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);' + 'CREATE TABLE vectors (id TEXT PRIMARY KEY, vector BLOB, metadata TEXT);');
+    const setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    return {
+      writeMeta: db.transaction((pairs: [string, string][]) => {
+        for (const [key, value] of pairs) setMeta.run(key, value);
+      }),
+      insert: db.prepare('INSERT INTO vectors (id, vector, metadata) VALUES (?, ?, ?)'),
+      insertMany: db.prepare('INSERT INTO vectors (id, vector, metadata) VALUES ' + new Array(perStatement).fill('(?, ?, ?)').join(', ')),
+      removeAfter: db.prepare('DELETE FROM vectors WHERE rowid > ?'),
+    };
+  };
+  let statements: ReturnType<typeof prepare>;
+  try {
+    statements = prepare();
   } catch (err) {
+    // Closed here, so the caller can remove the file (Windows refuses while it is open).
     db.close();
     throw err;
   }
-  const setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-  const writeMeta = db.transaction((pairs: [string, string][]) => {
-    for (const [key, value] of pairs) setMeta.run(key, value);
-  });
-  const insert = db.prepare('INSERT INTO vectors (id, vector, metadata) VALUES (?, ?, ?)');
-  const insertMany = db.prepare('INSERT INTO vectors (id, vector, metadata) VALUES ' + new Array(perStatement).fill('(?, ?, ?)').join(', '));
+  const { writeMeta, insert, insertMany, removeAfter } = statements;
   const manyArgs: unknown[] = new Array(perStatement * 3);
-  const removeAfter = db.prepare('DELETE FROM vectors WHERE rowid > ?');
   const rowBytes = dim * 4;
   const isConstraint = (err: unknown): boolean => String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
   const insertOne = (id: string, vector: Buffer, json: string | null): void => {
@@ -236,32 +249,54 @@ class InlineRowSink implements RowSink {
   }
 }
 
+/** Test hook: the next writer thread cannot load SQLite, as in a package that left the module out. */
+export const writerThreadFaults = { failNextStart: false };
+
+/** The thread could not start or load SQLite before it opened the file: the caller writes inline. */
+class WriterThreadUnavailable extends Error {}
+
 class ThreadRowSink implements RowSink {
   private readonly worker: Worker;
   /** Replies arrive in the order requests were posted. */
   private readonly waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void }[] = [];
   private failure: Error | undefined;
+  private opened = false;
   private closed = false;
+  /** Settles once the worker opened the file (or could not). */
+  readonly ready: Promise<void>;
 
   constructor(path: string, dim: number) {
-    const modulePath = createRequire(import.meta.url).resolve('better-sqlite3');
+    let modulePath = createRequire(import.meta.url).resolve('better-sqlite3');
+    if (writerThreadFaults.failNextStart) {
+      writerThreadFaults.failNextStart = false;
+      modulePath += '.missing';
+    }
     this.worker = new Worker(WORKER_SOURCE, { eval: true, name: 'vecsnap-sqlite-writer', workerData: { modulePath } });
     this.worker.on('message', (reply: Reply) => this.waiting.shift()?.resolve(reply));
     const lost = (err: Error): void => {
-      this.failure ??= err;
+      // Before the file is open, the caller can still write it on its own thread.
+      this.failure ??= this.opened ? err : new WriterThreadUnavailable(err.message);
       for (const w of this.waiting.splice(0)) w.reject(this.failure);
     };
     this.worker.on('error', lost);
     this.worker.on('exit', () => {
       if (!this.closed) lost(new VecSnapError('IO_ERROR', 'The SQLite writer thread stopped.'));
     });
-    void this.request({ op: 'open', path, dim, pageSize: PAGE_SIZE, perStatement: ROWS_PER_STATEMENT }).catch(() => undefined);
+    this.ready = this.request({ op: 'open', path, dim, pageSize: PAGE_SIZE, perStatement: ROWS_PER_STATEMENT }).then(() => {
+      this.opened = true;
+    });
   }
 
   private request(message: object, transfer: ArrayBuffer[] = []): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure);
+    try {
+      this.worker.postMessage(message, transfer);
+    } catch (err) {
+      // Nothing was posted, so no reply will come: every later request fails the same way.
+      this.failure = err as Error;
+      return Promise.reject(this.failure);
+    }
     const reply = new Promise<Reply>((resolve, reject) => this.waiting.push({ resolve, reject }));
-    this.worker.postMessage(message, transfer);
     return reply.then((r) => {
       if (r.ok) return r;
       // The first failure (the open's, say) is what every later request reports.
@@ -290,21 +325,30 @@ class ThreadRowSink implements RowSink {
   async abandon(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // A batch may be in flight: terminate drops it along with the thread and its connection.
+    // A batch may be in flight: terminate drops it, along with the thread and its connection;
+    // requests still waiting are never answered and nobody awaits them any more.
     await this.worker.terminate();
   }
 }
 
-/** A row sink for a new file at `path` of about `rows` rows. */
-export function openRowSink(path: string, dim: number, rows: number): RowSink {
+
+/** A row sink for a new, empty file at `path` of about `rows` rows. */
+export async function openRowSink(path: string, dim: number, rows: number): Promise<RowSink> {
   if (rows >= sqliteWriteTuning.threadMinRows) {
+    let sink: ThreadRowSink | undefined;
     try {
-      const sink = new ThreadRowSink(path, dim);
+      sink = new ThreadRowSink(path, dim);
+      await sink.ready;
       writerThreadStats.files++;
       return sink;
-    } catch {
-      // No worker could start here: the rows go in on this thread.
+    } catch (err) {
+      await sink?.abandon();
+      // A real failure to open the file is the caller's; a thread that could not run is not.
+      if (sink && !(err instanceof WriterThreadUnavailable)) throw err;
       writerThreadStats.fallbacks++;
+      // The thread may have begun the file before it died; the path is ours (claimed empty).
+      truncateSync(path, 0);
+      rmSync(path + '-journal', { force: true });
     }
   }
   return new InlineRowSink(path, dim);

@@ -10,7 +10,7 @@ import { ContentDigest } from './content-digest.js';
 import { jsonCodec } from './json.js';
 import { SQLITE_MAGIC, openSqliteFile, writeSqliteFile } from './sqlite.js';
 import { readerThreadStats, sqliteReadTuning } from './sqlite-thread.js';
-import { sqliteWriteTuning, writerThreadStats } from './sqlite-writer.js';
+import { sqliteWriteTuning, writerThreadFaults, writerThreadStats } from './sqlite-writer.js';
 
 const SPECIAL = [-0, 1.4e-45, -1.4e-45, 1e-40, 3.4028234663852886e38, -3.4028234663852886e38, 0.1, 0].map(Math.fround);
 
@@ -478,6 +478,41 @@ describe('sqlite: writing on the writer thread', () => {
     expect(writerThreadStats.files).toBe(before + 1);
     expect(threaded.summary).toEqual(inline.summary);
     expect(readFileSync(threaded.file).equals(readFileSync(inline.file))).toBe(true);
+  });
+
+  it('writes on the caller thread when the thread cannot load SQLite, the same bytes', async () => {
+    const data = makeData(2000, 8, 6);
+    sqliteWriteTuning.threadMinRows = Infinity;
+    const inline = await write(headerFor(8, 2000), chunked(data, 8, 300));
+    sqliteWriteTuning.threadMinRows = 0;
+    const { files, fallbacks } = writerThreadStats;
+    writerThreadFaults.failNextStart = true;
+    const fallen = await write(headerFor(8, 2000), chunked(data, 8, 300));
+    expect(writerThreadFaults.failNextStart).toBe(false);
+    expect(writerThreadStats).toMatchObject({ files, fallbacks: fallbacks + 1 });
+    expect(readFileSync(fallen.file).equals(readFileSync(inline.file))).toBe(true);
+  });
+
+  it('ends a transaction early when its ids and metadata grow long, and keeps every row in order', async () => {
+    const saved = sqliteWriteTuning.maxBatchChars;
+    sqliteWriteTuning.threadMinRows = 0;
+    sqliteWriteTuning.maxBatchChars = 2000;
+    try {
+      const data = makeData(600, 8, 12);
+      data.metadata = data.metadata.map((m, i) => (i % 7 === 3 ? { long: 'x'.repeat(900 + i) } : m));
+      const progress: number[] = [];
+      const file = freshPath('long-metadata');
+      const summary = await writeSqliteFile(file, headerFor(8, 600), chunked(data, 8, 600), { onChunk: (n) => progress.push(n) });
+      // One transaction of 600 rows without the cap; here every long text closes one.
+      expect(progress.length).toBeGreaterThan(40);
+      expect(progress.at(-1)).toBe(600);
+      const back = await readAll(file);
+      expect(back.ids).toEqual(data.ids);
+      expect(back.metadata).toEqual(data.metadata);
+      expect(back.stored).toBe(summary.contentChecksum);
+    } finally {
+      sqliteWriteTuning.maxBatchChars = saved;
+    }
   });
 
   it('lets go of its thread after a write, a failed write and an abort', async () => {

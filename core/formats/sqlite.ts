@@ -7,7 +7,7 @@ import type { DatasetHeader, EntryChunk, Metadata, Metric } from '../types.js';
 import { METRICS } from '../types.js';
 import type { ChunkSource, EncodeSummary } from './codec.js';
 import { ContentDigest, utf8SafeMetadataJson } from './content-digest.js';
-import { openRowSink, type RowBatch, type RowSink } from './sqlite-writer.js';
+import { openRowSink, sqliteWriteTuning, type RowBatch, type RowSink } from './sqlite-writer.js';
 import { ReaderThreadUnavailable, SqliteReaderThread, readerThreadStats, sqliteReadTuning, type RawRowBatch } from './sqlite-thread.js';
 
 /**
@@ -130,7 +130,7 @@ export async function writeSqliteFile(
       handle = await fs.open(path, 'r+');
       writeback = new EarlyWriteback(handle, options.writebackEveryBytes);
     }
-    sink = openRowSink(path, dim, header.count);
+    sink = await openRowSink(path, dim, header.count);
     const meta: [string, string][] = [
       ['format', FORMAT_NAME],
       ['formatVersion', String(FORMAT_VERSION)],
@@ -153,14 +153,23 @@ export async function writeSqliteFile(
       if (chunk.vectors.length !== n * dim || chunk.metadata.length !== n) {
         throw new VecSnapError('DIMENSION_MISMATCH', `A block of ${n} entries does not hold ${n} vectors of dimension ${dim}.`);
       }
-      for (let from = 0; from < n; from += ROWS_PER_TRANSACTION) {
+      for (let from = 0; from < n; ) {
         throwIfAborted(signal, 'Writing the SQLite file');
-        const to = Math.min(n, from + ROWS_PER_TRANSACTION);
+        let to = Math.min(n, from + ROWS_PER_TRANSACTION);
+        const json: (string | null)[] = [];
+        let chars = 0;
+        for (let i = from; i < to; i++) {
+          const text = metadataJson(chunk.ids[i]!, chunk.metadata[i]);
+          json.push(text);
+          chars += chunk.ids[i]!.length + (text?.length ?? 0);
+          // A batch carries its ids and its metadata as one string each, and V8 caps a string
+          // at 2^29 - 24 units: huge metadata ends the batch early.
+          if (chars >= sqliteWriteTuning.maxBatchChars) to = i + 1;
+        }
         const rows = to - from;
         const ids = chunk.ids.slice(from, to);
         const vectors = chunk.vectors.subarray(from * dim, to * dim);
         const metadata = chunk.metadata.slice(from, to);
-        const json = ids.map((id, i) => metadataJson(id, metadata[i]));
         // Digest per slice: the content digest does not depend on chunking, and work stays bounded.
         digest.update({ ids, vectors, metadata }, json.map((j) => j ?? undefined));
         const block = blocks.pop() ?? new ArrayBuffer(ROWS_PER_TRANSACTION * rowBytes);
@@ -174,6 +183,7 @@ export async function writeSqliteFile(
           count: rows,
         };
         count += rows;
+        from = to;
         const done = sink.insert(batch).then((back) => {
           blocks.push(back);
           written += rows;
