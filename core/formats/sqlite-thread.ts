@@ -75,8 +75,8 @@ type Reply =
   | { ok: true; done: false; ids: string[]; vectors: Float32Array; texts: (string | null)[] }
   | { ok: false; error: { kind: 'vecsnap' | 'sqlite'; code: string; message: string } };
 
-/** The SQLite-style error the worker caught, for the caller's own error mapping. */
-export class ReaderThreadSqliteError extends Error {
+/** A SQLite error a worker (reader or writer) caught, carrying its code for mapSqliteError. */
+export class SqliteThreadError extends Error {
   constructor(readonly code: string, message: string) {
     super(message);
   }
@@ -129,7 +129,7 @@ export class SqliteReaderThread {
     if (!reply.ok) {
       const { kind, code, message } = reply.error;
       if (kind === 'vecsnap') throw new VecSnapError(code as ErrorCode, message);
-      throw new ReaderThreadSqliteError(code, message);
+      throw new SqliteThreadError(code, message);
     }
     if (reply.done) return null;
     readerThreadStats.batches++;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { VecSnapError, type ErrorCode } from '../errors.js';
+import { SqliteThreadError } from './sqlite-thread.js';
 
 /**
  * Inserts the rows of a new VecSnap SQLite file, on a worker thread for large files.
@@ -15,7 +16,7 @@ import { VecSnapError, type ErrorCode } from '../errors.js';
  * and a vector block that is transferred there and back, so no memory is allocated per batch.
  */
 
-export const PAGE_SIZE = 65536;
+const PAGE_SIZE = 65536;
 /**
  * Rows per INSERT statement: each run() of better-sqlite3 costs a call into C++ and a VDBE start
  * on top of the row itself. 1M rows of 128 dimensions took 1.73-1.77 s one per statement and
@@ -200,7 +201,7 @@ function toError(failure: RowWriterFailure | unknown): Error {
   const f = failure as RowWriterFailure;
   if (f && typeof f === 'object' && typeof f.message === 'string' && !(failure instanceof Error)) {
     if (f.vecsnapCode) return new VecSnapError(f.vecsnapCode as ErrorCode, f.message);
-    return Object.assign(new Error(f.message), f.code !== undefined ? { code: f.code } : {});
+    return new SqliteThreadError(f.code ?? '', f.message);
   }
   return failure as Error;
 }
@@ -330,7 +331,6 @@ class ThreadRowSink implements RowSink {
     await this.worker.terminate();
   }
 }
-
 
 /** A row sink for a new, empty file at `path` of about `rows` rows. */
 export async function openRowSink(path: string, dim: number, rows: number): Promise<RowSink> {

@@ -107,6 +107,18 @@ async function readAll(file: string, options?: { batchSize?: number; verifyCheck
   }
 }
 
+/** Hands out `chunks`, aborting `controller` as the `at`-th goes out; `handed()` counts them. */
+function abortingAt(chunks: EntryChunk[], at: number, controller: AbortController) {
+  let handed = 0;
+  const source = (async function* () {
+    for (const chunk of chunks) {
+      if (++handed === at) controller.abort();
+      yield chunk;
+    }
+  })();
+  return { source, handed: () => handed };
+}
+
 async function streamEncode(codec: StreamCodec, header: DatasetHeader, chunks: EntryChunk[]) {
   const summary: EncodeSummary = { count: -1, contentChecksum: '' };
   const pieces: Buffer[] = [];
@@ -351,15 +363,9 @@ for (const writer of WRITERS) {
       const big = makeData(4000, 8, 9);
       const controller = new AbortController();
       const file = freshPath('aborted');
-      let yielded = 0;
-      const source = async function* () {
-        for (const chunk of chunked(big, 8, 100)) {
-          if (++yielded === 10) controller.abort();
-          yield chunk;
-        }
-      };
-      expect(await codeOf(() => writeSqliteFile(file, headerFor(8, 4000), source(), { signal: controller.signal }))).toBe('ABORTED');
-      expect(yielded).toBeLessThan(40);
+      const { source, handed } = abortingAt(chunked(big, 8, 100), 10, controller);
+      expect(await codeOf(() => writeSqliteFile(file, headerFor(8, 4000), source, { signal: controller.signal }))).toBe('ABORTED');
+      expect(handed()).toBeLessThan(40);
       for (const suffix of ['', '-journal', '-wal']) expect(existsSync(file + suffix)).toBe(false);
       expect(await codeOf(() => writeSqliteFile(file, headerFor(8, 4000), chunked(big, 8, 100), { signal: AbortSignal.abort() }))).toBe('ABORTED');
       expect(existsSync(file)).toBe(false);
@@ -527,14 +533,8 @@ describe('sqlite: writing on the writer thread', () => {
     expect(existsSync(dup)).toBe(false);
     const controller = new AbortController();
     const aborted = freshPath('thread-abort');
-    let n = 0;
-    const source = async function* () {
-      for (const chunk of chunked(data, 8, 100)) {
-        if (++n === 5) controller.abort();
-        yield chunk;
-      }
-    };
-    expect(await codeOf(() => writeSqliteFile(aborted, headerFor(8, 3000), source(), { signal: controller.signal }))).toBe('ABORTED');
+    const { source } = abortingAt(chunked(data, 8, 100), 5, controller);
+    expect(await codeOf(() => writeSqliteFile(aborted, headerFor(8, 3000), source, { signal: controller.signal }))).toBe('ABORTED');
     expect(existsSync(aborted)).toBe(false);
     expect(liveMessagePorts()).toBe(idle);
   });
