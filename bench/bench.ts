@@ -11,7 +11,7 @@ import { DatabasePersistence, VectorDB, generateSampleData, type Compression, ty
 import { writeFileAtomic } from '../core/io/atomic-write.js';
 import { hugePagesAvailable } from '../core/io/huge-pages.js';
 import { dropBehindAvailable } from '../core/io/page-cache.js';
-import { measureCodecRates, measureLimits, type CodecRates, type MachineLimits } from './limits.js';
+import { measureCodecRates, measureLimits, median, openCodecProbe, type CodecProbe, type CodecRates, type MachineLimits } from './limits.js';
 import { measure, medianOf, type Measurement } from './measure.js';
 import { renderMarkdown, renderTable, type Row } from './report.js';
 
@@ -27,6 +27,11 @@ const RUNS = quick ? 1 : 3;
 const SHORT_RUNS = quick ? 1 : 7;
 /** zlib's rate samples, whose median the compressed targets are multiples of (see limits.ts). */
 const CODEC_RUNS = quick ? 1 : 5;
+/**
+ * The sample zlib's rate is timed on, before and after every run of a compressed operation. The
+ * quick run's files are 15–46 MiB, and 32 MiB passes of JSON there would take half its minute.
+ */
+const CODEC_SAMPLE_BYTES = quick ? 4 << 20 : 32 << 20;
 const FORMATS: Format[] = ['binary', 'sqlite', 'json'];
 const COMPRESSIONS: Compression[] = ['none', 'gzip', 'brotli'];
 /** The original design document's estimates at 100k (seconds). */
@@ -117,33 +122,45 @@ async function benchWorkloadIn(dir: string, count: number, dimension: number, ro
   limits.naiveJsonHow = naive.how;
   const limitWrite = rawBytes / limits.writeFsync + rawBytes / limits.sha256;
   const limitRead = rawBytes / limits.read + rawBytes / limits.sha256;
-  const add = (operation: string, format: Format, compression: Compression, m: Measurement, limit: number, target: number, extra: Partial<Row> = {}) => {
+  const add = (operation: string, format: Format, compression: Compression, t: { m: Measurement; limit: number; target: number; extra: Partial<Row> }, extra: Partial<Row> = {}) => {
+    const { m } = t;
     rows.push({
-      workload: label, operation, format, compression, rawBytes, seconds: m.seconds, limitSeconds: limit, target,
+      workload: label, operation, format, compression, rawBytes, seconds: m.seconds, limitSeconds: t.limit, target: t.target,
       peakRss: m.peakRss, rssBefore: m.rssBefore, rssAfter: m.rssAfter, maxStallMs: m.maxStallMs, dbBytes: rawBytes,
       // SPEC §7: no stall over 100 ms during any job on the 100k workload.
       ...(count <= 100_000 ? { stallLimitMs: 100 } : {}),
+      ...t.extra,
       ...extra,
     });
   };
   const uncompressedTarget = (f: Format) => (f === 'binary' ? 2 : f === 'sqlite' ? 4 : 15);
-  /** zlib's rates on each format's own uncompressed file, and that file's size (see measureCodecRates). */
-  const codec = new Map<Format, { size: number; rates: CodecRates }>();
-  /** Compressed writes: SPEC §7's 1.3× of zlib compressing the same uncompressed bytes, single stream. */
-  const writeBudget = (f: Format, c: Compression): [limit: number, target: number] => {
-    if (c === 'none') return [limitWrite, uncompressedTarget(f)];
-    const { size, rates } = codec.get(f)!;
-    return [size / (c === 'gzip' ? rates.gzip : rates.brotli), 1.3];
-  };
+  /** Each format's uncompressed file: its size, zlib's reference rates on it, and the probe (see CodecProbe). */
+  const codec = new Map<Format, { size: number; rates: CodecRates; probe: CodecProbe }>();
   /**
-   * Compressed reads (SPEC §7 is silent): the format's own load budget plus 1.3× zlib decompressing
-   * the same bytes, expressed as one limit (read + SHA + decompress) and the blended target.
+   * Runs one row's operation. For a compressed one, zlib's rate on the format's own sample is
+   * timed right before and right after every run, and the row's limit is built from their median:
+   * - writes: SPEC §7's 1.3× of zlib compressing the same uncompressed bytes, single stream;
+   * - reads (SPEC §7 is silent): the format's own load budget plus 1.3× zlib decompressing the
+   *   same bytes, expressed as one limit (read + SHA + decompress) and the blended target.
    */
-  const readBudget = (f: Format, c: Compression): [limit: number, target: number] => {
-    if (c === 'none') return [limitRead, uncompressedTarget(f)];
-    const { size, rates } = codec.get(f)!;
-    const inflate = size / (c === 'gzip' ? rates.gunzip : rates.unbrotli);
-    return [limitRead + inflate, (uncompressedTarget(f) * limitRead + 1.3 * inflate) / (limitRead + inflate)];
+  const timed = async (
+    f: Format, c: Compression, direction: 'write' | 'read', op: () => Promise<unknown>, before?: () => Promise<void>,
+  ): Promise<{ m: Measurement; limit: number; target: number; extra: Partial<Row> }> => {
+    const limit = direction === 'write' ? limitWrite : limitRead;
+    if (c === 'none') return { m: await medianOf(RUNS, op, before), limit, target: uncompressedTarget(f), extra: {} };
+    const { size, probe } = codec.get(f)!;
+    const kind = direction === 'write' ? (c === 'gzip' ? 'gzip' : 'brotli') : c === 'gzip' ? 'gunzip' : 'unbrotli';
+    const rates: number[] = [];
+    const sample = async (): Promise<void> => void rates.push(await probe.rate(kind));
+    const m = await medianOf(RUNS, op, async () => {
+      await before?.();
+      await sample();
+    }, sample);
+    const codecRate = median(rates);
+    const codecSeconds = size / codecRate;
+    const extra = { codecRate, codecRates: rates };
+    if (direction === 'write') return { m, limit: codecSeconds, target: 1.3, extra };
+    return { m, limit: limitRead + codecSeconds, target: (uncompressedTarget(f) * limitRead + 1.3 * codecSeconds) / (limitRead + codecSeconds), extra };
   };
 
   for (const format of FORMATS) {
@@ -153,26 +170,28 @@ async function benchWorkloadIn(dir: string, count: number, dimension: number, ro
       const base = path.join(dir, `${format}-${compression}`);
       const p = new DatabasePersistence(db, { baseDir: base, format, compression, incremental: true });
       let savedPath = '';
-      const save = await medianOf(RUNS, async () => (savedPath = await p.save()));
-      if (compression === 'none') codec.set(format, { size: (await fs.stat(savedPath)).size, rates: await measureCodecRates(savedPath, CODEC_RUNS) });
-      add('save', format, compression, save, ...writeBudget(format, compression), { original: count === 100_000 ? ORIGINAL.save : undefined, naive: limits.naiveJsonSave });
+      const save = await timed(format, compression, 'write', async () => (savedPath = await p.save()));
+      if (compression === 'none') {
+        const probe = await openCodecProbe(savedPath, CODEC_SAMPLE_BYTES);
+        codec.set(format, { size: (await fs.stat(savedPath)).size, rates: await measureCodecRates(probe, CODEC_RUNS), probe });
+      }
+      add('save', format, compression, save, { original: count === 100_000 ? ORIGINAL.save : undefined, naive: limits.naiveJsonSave });
       process.stdout.write('save ');
       const target = new VectorDB({ dimension });
       const loader = new DatabasePersistence(target, { baseDir: base });
-      const load = await medianOf(RUNS, () => loader.load(), async () => target.clear());
-      add('load', format, compression, load, ...readBudget(format, compression), { original: count === 100_000 ? ORIGINAL.load : undefined, builtBytes: target.stats().memoryBytes });
+      const load = await timed(format, compression, 'read', () => loader.load(), async () => target.clear());
+      add('load', format, compression, load, { original: count === 100_000 ? ORIGINAL.load : undefined, builtBytes: target.stats().memoryBytes });
       target.clear();
       process.stdout.write('load ');
       const snapA = await p.createSnapshot('a');
-      const snap = await medianOf(RUNS, () => p.createSnapshot('b'));
-      add('snapshot create', format, compression, snap, ...writeBudget(format, compression));
+      add('snapshot create', format, compression, await timed(format, compression, 'write', () => p.createSnapshot('b')));
       const verify = await medianOf(SHORT_RUNS, () => p.verifySnapshot(snapA.id));
       const fileSize = snapA.fileSize;
-      add('verify', format, compression, verify, fileSize / limits.sha256, 1 / 0.8);
+      add('verify', format, compression, { m: verify, limit: fileSize / limits.sha256, target: 1 / 0.8, extra: {} });
       const restoreDb = new VectorDB({ dimension });
       const rp = new DatabasePersistence(restoreDb, { baseDir: base });
-      const restore = await medianOf(RUNS, () => rp.restoreSnapshot(snapA.id), async () => restoreDb.clear());
-      add('restore', format, compression, restore, ...readBudget(format, compression), { builtBytes: restoreDb.stats().memoryBytes });
+      const restore = await timed(format, compression, 'read', () => rp.restoreSnapshot(snapA.id), async () => restoreDb.clear());
+      add('restore', format, compression, restore, { builtBytes: restoreDb.stats().memoryBytes });
       restoreDb.clear();
       process.stdout.write('snapshot verify restore ');
       if (compression === 'none') {
@@ -185,7 +204,7 @@ async function benchWorkloadIn(dir: string, count: number, dimension: number, ro
             change(db, fraction, Math.round(fraction * 1000) + FORMATS.indexOf(format) * 7919 + 104_729 * run++);
           });
           const fullBinary = rows.find((r) => r.workload === label && r.operation === 'save' && r.format === 'binary' && r.compression === 'none')!;
-          add(`incremental ${fraction * 100}%`, format, compression, inc, fullBinary.seconds, fraction === 0.01 ? 0.05 : 1, {
+          add(`incremental ${fraction * 100}%`, format, compression, { m: inc, limit: fullBinary.seconds, target: fraction === 0.01 ? 0.05 : 1, extra: {} }, {
             original: count === 100_000 && fraction === 0.01 ? ORIGINAL.incremental : undefined,
           });
         }
@@ -193,15 +212,14 @@ async function benchWorkloadIn(dir: string, count: number, dimension: number, ro
         const cmp = await medianOf(RUNS, () => p.compareSnapshots(snapA.id, snapC.id));
         // SPEC §7 sets 2 s for two 100k snapshots; other sizes are held to it scaled by entry count.
         const compareTarget = 2 * (count / 100_000);
-        add('compare', format, compression, cmp, compareTarget, 1, { absoluteTarget: compareTarget });
+        add('compare', format, compression, { m: cmp, limit: compareTarget, target: 1, extra: {} }, { absoluteTarget: compareTarget });
         process.stdout.write('incremental compare ');
       }
       const out = path.join(dir, `export-${format}-${compression}`);
-      const exp = await medianOf(RUNS, () => p.export({ path: out, format, compress: compression }));
-      add('export', format, compression, exp, ...writeBudget(format, compression));
+      add('export', format, compression, await timed(format, compression, 'write', () => p.export({ path: out, format, compress: compression })));
       const importDb = new VectorDB({ dimension });
-      const imp = await medianOf(RUNS, () => new DatabasePersistence(importDb, { baseDir: base }).import({ path: out, clear: true }), async () => importDb.clear());
-      add('import', format, compression, imp, ...readBudget(format, compression), { builtBytes: importDb.stats().memoryBytes });
+      const imp = await timed(format, compression, 'read', () => new DatabasePersistence(importDb, { baseDir: base }).import({ path: out, clear: true }), async () => importDb.clear());
+      add('import', format, compression, imp, { builtBytes: importDb.stats().memoryBytes });
       importDb.clear();
       process.stdout.write('export import');
       await p.shutdown();
@@ -209,7 +227,7 @@ async function benchWorkloadIn(dir: string, count: number, dimension: number, ro
       await fs.rm(out, { force: true });
     }
   }
-  limits.formats = Object.fromEntries(codec);
+  limits.formats = Object.fromEntries([...codec].map(([f, { size, rates }]) => [f, { size, rates }]));
   return limits;
 }
 

@@ -51,27 +51,64 @@ export interface CodecRates {
  * Compression speed depends on what is compressed: JSON text deflates several times faster per
  * byte than float32 noise, and is three times bigger. So each format's compressed operations are
  * held to zlib's rate on that format's own uncompressed file (a 32 MiB sample of it), times its
- * full size — the work zlib itself would do for the same output. One sample moved by 40 % between
- * two full runs on this VM (brotli: 36 against 51 MB/s), so the rate is the median of `runs`.
+ * full size — the work zlib itself would do for the same output.
+ *
+ * On this VM the rate is not a constant of the machine: one sample of the same bytes ranged
+ * 41–97 MB/s, the median of five taken once per format moved from 83 to 114 MB/s between two
+ * full runs while the operations took as long, and within one process eight samples rose from
+ * 38 to 68 MB/s as it warmed. So the bench times one pass right before and one right after each
+ * run of a compressed operation (`rate`), and that row's limit uses the median of those.
  */
-export async function measureCodecRates(file: string, runs: number): Promise<CodecRates> {
+export interface CodecProbe {
+  /** Bytes in the sample (at most `maxSampleBytes`, 32 MiB unless told, from the file's start). */
+  sampleBytes: number;
+  /** zlib's rate for one pass of `kind` over the sample, in uncompressed bytes per second. */
+  rate(kind: keyof CodecRates): Promise<number>;
+}
+
+export async function openCodecProbe(file: string, maxSampleBytes = 32 << 20): Promise<CodecProbe> {
   const handle = await fs.open(file, 'r');
-  const sample = Buffer.allocUnsafe(32 << 20);
-  const { bytesRead } = await handle.read(sample, 0, sample.length, 0);
-  await handle.close();
+  const sample = Buffer.allocUnsafe(maxSampleBytes);
+  let bytesRead: number;
+  try {
+    ({ bytesRead } = await handle.read(sample, 0, sample.length, 0));
+  } finally {
+    await handle.close();
+  }
   const input = sample.subarray(0, bytesRead);
-  let gz = Buffer.alloc(0);
-  let br = Buffer.alloc(0);
-  const gzipTime = await medianOf(runs, async () => (gz = await gzip(input)));
-  const brotliTime = await medianOf(runs, async () => (br = await brotli(input, BROTLI_Q4)));
-  const gunzipTime = await medianOf(runs, () => gunzip(gz));
-  const unbrotliTime = await medianOf(runs, () => unbrotli(br));
-  return {
-    gzip: bytesRead / gzipTime.seconds,
-    brotli: bytesRead / brotliTime.seconds,
-    gunzip: bytesRead / gunzipTime.seconds,
-    unbrotli: bytesRead / unbrotliTime.seconds,
+  // Decompression passes need the sample's compressed forms; made once, not timed.
+  const compressed = { gunzip: await gzip(input), unbrotli: await brotli(input, BROTLI_Q4) };
+  const passes: Record<keyof CodecRates, () => Promise<unknown>> = {
+    gzip: () => gzip(input),
+    brotli: () => brotli(input, BROTLI_Q4),
+    gunzip: () => gunzip(compressed.gunzip),
+    unbrotli: () => unbrotli(compressed.unbrotli),
   };
+  return {
+    sampleBytes: bytesRead,
+    async rate(kind) {
+      const start = performance.now();
+      await passes[kind]();
+      return bytesRead / ((performance.now() - start) / 1000);
+    },
+  };
+}
+
+/** Median of `runs` passes of each kind: the reference figures the table's limit lines show. */
+export async function measureCodecRates(probe: CodecProbe, runs: number): Promise<CodecRates> {
+  const rates = {} as CodecRates;
+  for (const kind of ['gzip', 'brotli', 'gunzip', 'unbrotli'] as const) {
+    const samples: number[] = [];
+    for (let i = 0; i < runs; i++) samples.push(await probe.rate(kind));
+    rates[kind] = median(samples);
+  }
+  return rates;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** What this machine can physically do with the same bytes, measured in the same run. */

@@ -54,11 +54,12 @@ export async function measure(op: () => Promise<unknown>): Promise<Measurement> 
  * Median by time of `runs` measurements; the stall is the worst seen, and memory is the run that
  * rose furthest above its own starting point (later runs may reuse pages an earlier one left).
  */
-export async function medianOf(runs: number, op: () => Promise<unknown>, before?: () => Promise<void>): Promise<Measurement> {
+export async function medianOf(runs: number, op: () => Promise<unknown>, before?: () => Promise<void>, after?: () => Promise<void>): Promise<Measurement> {
   const results: Measurement[] = [];
   for (let i = 0; i < runs; i++) {
     await before?.();
     results.push(await measure(op));
+    await after?.();
   }
   const worst = results.reduce((a, b) => (b.peakRss - b.rssBefore > a.peakRss - a.rssBefore ? b : a));
   results.sort((a, b) => a.seconds - b.seconds);

@@ -26,6 +26,12 @@ export interface Row {
   naive?: number;
   /** For targets in seconds rather than ratios (compare < 2 s). */
   absoluteTarget?: number;
+  /**
+   * Compressed rows: zlib's rate (uncompressed bytes/s) on the format's sample, timed right before
+   * and after each run (`codecRates`, in that order); the limit uses their median (`codecRate`).
+   */
+  codecRate?: number;
+  codecRates?: number[];
 }
 
 const MiB = 2 ** 20;
@@ -138,9 +144,14 @@ machine physically does with the same bytes, measured in the same run:
   once per 2 MiB where \`fs.readFile\`'s buffer faults once per 4 KiB;
 - compressed saves against zlib compressing that format's own uncompressed file in one stream
   (target 1.3×, SPEC §7). JSON text is about three times the float32 bytes and compresses at a
-  different rate, so each format is measured on its own bytes;
+  different rate, so each format is measured on its own bytes. zlib's rate on this VM drifts
+  by a third within minutes, so it is timed on a 32 MiB sample of that file right before and
+  right after each run of the operation, and the row's limit is the file's size at the median
+  of those rates (results JSON: \`codecRates\`); the per-format rates in the limit lines are a
+  median of five taken once, for reference;
 - compressed loads (SPEC §7 sets no target): the format's own load budget plus 1.3× zlib's
-  decompression of the same bytes, shown as one limit and the blended target;
+  decompression of the same bytes (timed around each run in the same way), shown as one limit
+  and the blended target;
 - verify against SHA-256 of the snapshot file; incremental saves against the full binary save.
 
 "peak RSS over DB" is the highest resident memory during the operation above what the process held
