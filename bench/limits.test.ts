@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { measureCodecRates, median, openCodecProbe } from './limits.js';
+import { measureCodecRates, median, openCodecProbe, openRawProbe } from './limits.js';
 
 describe('median', () => {
   it('takes the middle value of an odd count and the mean of the two middle ones of an even count', () => {
@@ -39,5 +39,28 @@ describe('openCodecProbe', () => {
     }
     // Inflating is far cheaper than deflating the same bytes; a probe timing the wrong pass would not show it.
     expect(rates.gunzip).toBeGreaterThan(rates.gzip);
+  });
+});
+
+describe('openRawProbe', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vecsnap-raw-probe-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the vectors\' own bytes, then times reading and hashing them', async () => {
+    const vectors = Float32Array.from({ length: 1 << 16 }, (_, i) => Math.sin(i) * 1e3);
+    const probe = openRawProbe(dir, vectors);
+    expect(probe.bytes).toBe(vectors.byteLength);
+    const passes = [await probe.write(), await probe.read(), await probe.sha256()];
+    expect(readFileSync(path.join(dir, 'raw.f32')).equals(Buffer.from(vectors.buffer))).toBe(true);
+    for (const seconds of passes) {
+      expect(Number.isFinite(seconds)).toBe(true);
+      expect(seconds).toBeGreaterThan(0);
+    }
+  });
+
+  it('fails a read pass when the file is not the vectors\' length', async () => {
+    const probe = openRawProbe(dir, new Float32Array(1024));
+    writeFileSync(path.join(dir, 'raw.f32'), Buffer.alloc(100));
+    await expect(probe.read()).rejects.toThrow('short read');
   });
 });

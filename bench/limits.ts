@@ -111,42 +111,77 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** What this machine can physically do with the same bytes, measured in the same run. */
-export async function measureLimits(dir: string, vectors: Float32Array, runs: number, codecRuns: number): Promise<MachineLimits> {
+/**
+ * The raw passes the uncompressed rows' limits are made of, on the workload's own float32 bytes:
+ * rewriting one file with fsync, reading it into fresh memory, SHA-256. Like zlib's rate (see
+ * CodecProbe) they drift on this VM: in one full run the limits measured at the 1M workload's
+ * start were as in the run before while its binary save, load and snapshot ran 35–40 % slower.
+ * So the bench times them around every run of an operation too. Each call returns one pass's
+ * seconds.
+ */
+export interface RawProbe {
+  bytes: number;
+  write(): Promise<number>;
+  read(): Promise<number>;
+  sha256(): Promise<number>;
+}
+
+export function openRawProbe(dir: string, vectors: Float32Array): RawProbe {
   const bytes = Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength);
   const file = path.join(dir, 'raw.f32');
-  const writeTo = async (target: string): Promise<void> => {
-    const handle = await fs.open(target, 'w');
-    try {
-      for (let off = 0; off < bytes.length; off += 1 << 22) await handle.write(bytes, off, Math.min(1 << 22, bytes.length - off));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+  const timed = async (pass: () => Promise<unknown>): Promise<number> => {
+    const start = performance.now();
+    await pass();
+    return (performance.now() - start) / 1000;
   };
-  const write = await medianOf(runs, () => writeTo(file));
+  return {
+    bytes: bytes.length,
+    write: () => timed(() => writeFileSynced(file, bytes)),
+    read: () =>
+      timed(async () => {
+        if ((await fs.readFile(file)).length !== bytes.length) throw new Error('short read');
+      }),
+    sha256: () => timed(async () => createHash('sha256').update(bytes).digest('hex')),
+  };
+}
+
+async function writeFileSynced(target: string, bytes: Buffer): Promise<void> {
+  const handle = await fs.open(target, 'w');
+  try {
+    for (let off = 0; off < bytes.length; off += 1 << 22) await handle.write(bytes, off, Math.min(1 << 22, bytes.length - off));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * What this machine can physically do with the same bytes, measured once at the start of a
+ * workload: the reference figures of the table's limit lines. `probe`'s file is left in place
+ * for the runs that follow.
+ */
+export async function measureLimits(dir: string, probe: RawProbe, vectors: Float32Array, runs: number, codecRuns: number): Promise<MachineLimits> {
+  const bytes = Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength);
+  const write = await medianOf(runs, () => probe.write());
   // Removed at once to free the disk (on failure, the bench removes `dir`).
   const kept: string[] = [];
   const writeNew = await medianOf(runs, async () => {
     kept.push(path.join(dir, `raw-kept-${kept.length}.f32`));
-    await writeTo(kept[kept.length - 1]!);
+    await writeFileSynced(kept[kept.length - 1]!, bytes);
   });
   await Promise.all(kept.map((f) => fs.rm(f, { force: true })));
-  const read = await medianOf(runs, async () => {
-    if ((await fs.readFile(file)).length !== bytes.length) throw new Error('short read');
-  });
+  const read = await medianOf(runs, () => probe.read());
   const readCached = await medianOf(runs, async () => {
-    const handle = await fs.open(file, 'r');
+    const handle = await fs.open(path.join(dir, 'raw.f32'), 'r');
     const buf = Buffer.allocUnsafe(1 << 22);
     while ((await handle.read(buf, 0, buf.length)).bytesRead > 0);
     await handle.close();
   });
-  const sha = await medianOf(runs, async () => createHash('sha256').update(bytes).digest('hex'));
+  const sha = await medianOf(runs, () => probe.sha256());
   // Compression speed on a 32 MiB sample (zlib's own rate, single stream).
   const sample = bytes.subarray(0, Math.min(bytes.length, 32 << 20));
   const gz = await medianOf(codecRuns, () => gzip(sample));
   const br = await medianOf(codecRuns, () => brotli(sample, BROTLI_Q4));
-  await fs.rm(file, { force: true });
   return {
     writeFsync: bytes.length / write.seconds,
     writeFsyncNewFile: bytes.length / writeNew.seconds,

@@ -27,11 +27,12 @@ export interface Row {
   /** For targets in seconds rather than ratios (compare < 2 s). */
   absoluteTarget?: number;
   /**
-   * Compressed rows: zlib's rate (uncompressed bytes/s) on the format's sample, timed right before
-   * and after each run (`codecRates`, in that order); the limit uses their median (`codecRate`).
+   * The passes the limit is made of (write, read, sha256, gzip, brotli, gunzip, unbrotli), in
+   * seconds for the row's whole data, timed right before and right after each run, in that order
+   * (the quick run: before only);
+   * the limit uses each pass's median.
    */
-  codecRate?: number;
-  codecRates?: number[];
+  limitPasses?: Record<string, number[]>;
 }
 
 const MiB = 2 ** 20;
@@ -121,7 +122,7 @@ export function renderTable(rows: Row[], limits: Record<string, MachineLimits>):
   const widths = HEADER.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const lines = table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
-  return ['Machine limits (same run):', ...limitLines(limits).map((l) => '  ' + l), '', ...lines].join('\n');
+  return ['Machine limits (measured once per workload; each row\'s limit is timed around its own runs):', ...limitLines(limits).map((l) => '  ' + l), '', ...lines].join('\n');
 }
 
 export function renderMarkdown(rows: Row[], limits: Record<string, MachineLimits>, machine: Record<string, unknown>): string {
@@ -144,15 +145,17 @@ machine physically does with the same bytes, measured in the same run:
   once per 2 MiB where \`fs.readFile\`'s buffer faults once per 4 KiB;
 - compressed saves against zlib compressing that format's own uncompressed file in one stream
   (target 1.3×, SPEC §7). JSON text is about three times the float32 bytes and compresses at a
-  different rate, so each format is measured on its own bytes. zlib's rate on this VM drifts
-  by a third within minutes, so it is timed on a 32 MiB sample of that file right before and
-  right after each run of the operation, and the row's limit is the file's size at the median
-  of those rates (results JSON: \`codecRates\`); the per-format rates in the limit lines are a
-  median of five taken once, for reference;
+  different rate, so each format is measured on its own bytes: zlib's rate on a 32 MiB sample of
+  that file, times the file's size;
 - compressed loads (SPEC §7 sets no target): the format's own load budget plus 1.3× zlib's
-  decompression of the same bytes (timed around each run in the same way), shown as one limit
-  and the blended target;
+  decompression of the same bytes, shown as one limit and the blended target;
 - verify against SHA-256 of the snapshot file; incremental saves against the full binary save.
+
+The passes a limit is made of (write, read, SHA-256, zlib) drift on this VM by a third within
+minutes and between runs, while the operations drift with them. So each pass is timed right
+before and right after every run of the row's operation, and the row's limit uses each pass's
+median (results JSON: \`limitPasses\`, seconds per pass). The limit lines below were measured
+once at the start of each workload: reference figures, not what the rows are divided by.
 
 "peak RSS over DB" is the highest resident memory during the operation above what the process held
 before it, less the size of the database a load builds (VectorDB's own estimate); the target is
