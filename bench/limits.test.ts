@@ -51,7 +51,7 @@ describe('openRawProbe', () => {
     const probe = openRawProbe(dir, vectors);
     expect(probe.bytes).toBe(vectors.byteLength);
     const passes = [await probe.write(), await probe.read(), await probe.sha256()];
-    expect(readFileSync(path.join(dir, 'raw.f32')).equals(Buffer.from(vectors.buffer))).toBe(true);
+    expect(readFileSync(probe.file).equals(Buffer.from(vectors.buffer))).toBe(true);
     for (const seconds of passes) {
       expect(Number.isFinite(seconds)).toBe(true);
       expect(seconds).toBeGreaterThan(0);
@@ -60,7 +60,7 @@ describe('openRawProbe', () => {
 
   it('fails a read pass when the file is not the vectors\' length', async () => {
     const probe = openRawProbe(dir, new Float32Array(1024));
-    writeFileSync(path.join(dir, 'raw.f32'), Buffer.alloc(100));
+    writeFileSync(probe.file, Buffer.alloc(100));
     await expect(probe.read()).rejects.toThrow('short read');
   });
 });

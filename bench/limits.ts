@@ -121,6 +121,8 @@ export function median(values: readonly number[]): number {
  */
 export interface RawProbe {
   bytes: number;
+  /** The file the write pass rewrites and the read pass reads. */
+  file: string;
   write(): Promise<number>;
   read(): Promise<number>;
   sha256(): Promise<number>;
@@ -136,6 +138,7 @@ export function openRawProbe(dir: string, vectors: Float32Array): RawProbe {
   };
   return {
     bytes: bytes.length,
+    file,
     write: () => timed(() => writeFileSynced(file, bytes)),
     read: () =>
       timed(async () => {
@@ -172,7 +175,7 @@ export async function measureLimits(dir: string, probe: RawProbe, vectors: Float
   await Promise.all(kept.map((f) => fs.rm(f, { force: true })));
   const read = await medianOf(runs, () => probe.read());
   const readCached = await medianOf(runs, async () => {
-    const handle = await fs.open(path.join(dir, 'raw.f32'), 'r');
+    const handle = await fs.open(probe.file, 'r');
     const buf = Buffer.allocUnsafe(1 << 22);
     while ((await handle.read(buf, 0, buf.length)).bytesRead > 0);
     await handle.close();
