@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../core/io/atomic-write.js';
 import { hugePagesAvailable } from '../core/io/huge-pages.js';
 import { dropBehindAvailable } from '../core/io/page-cache.js';
 import { measureCodecRates, measureLimits, median, openCodecProbe, openRawProbe, type CodecProbe, type CodecRates, type MachineLimits } from './limits.js';
-import { measure, medianOf, type Measurement } from './measure.js';
+import { measure, medianOf, settle, type Measurement } from './measure.js';
 import { renderMarkdown, renderTable, type Row } from './report.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -146,8 +146,7 @@ async function benchWorkloadIn(dir: string, count: number, dimension: number, ro
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(passes).map((k) => [k, []]));
     const sampleAll = async (): Promise<void> => {
       for (const [name, pass] of Object.entries(passes)) {
-        global.gc?.();
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await settle();
         samples[name]!.push(await pass());
       }
     };

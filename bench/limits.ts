@@ -86,11 +86,7 @@ export async function openCodecProbe(file: string, maxSampleBytes = 32 << 20): P
   };
   return {
     sampleBytes: bytesRead,
-    async rate(kind) {
-      const start = performance.now();
-      await passes[kind]();
-      return bytesRead / ((performance.now() - start) / 1000);
-    },
+    rate: async (kind) => bytesRead / (await secondsOf(passes[kind])),
   };
 }
 
@@ -131,21 +127,23 @@ export interface RawProbe {
 export function openRawProbe(dir: string, vectors: Float32Array): RawProbe {
   const bytes = Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength);
   const file = path.join(dir, 'raw.f32');
-  const timed = async (pass: () => Promise<unknown>): Promise<number> => {
-    const start = performance.now();
-    await pass();
-    return (performance.now() - start) / 1000;
-  };
   return {
     bytes: bytes.length,
     file,
-    write: () => timed(() => writeFileSynced(file, bytes)),
+    write: () => secondsOf(() => writeFileSynced(file, bytes)),
     read: () =>
-      timed(async () => {
+      secondsOf(async () => {
         if ((await fs.readFile(file)).length !== bytes.length) throw new Error('short read');
       }),
-    sha256: () => timed(async () => createHash('sha256').update(bytes).digest('hex')),
+    sha256: () => secondsOf(async () => createHash('sha256').update(bytes).digest('hex')),
   };
+}
+
+/** Seconds one pass takes, timed alone (the bench settles the process before calling a probe). */
+async function secondsOf(pass: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await pass();
+  return (performance.now() - start) / 1000;
 }
 
 async function writeFileSynced(target: string, bytes: Buffer): Promise<void> {

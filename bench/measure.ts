@@ -12,17 +12,24 @@ export interface Measurement {
 }
 
 /**
+ * Collects garbage, then waits 50 ms: how every timed thing starts (an operation, or a pass its
+ * limit is made of). The forced collection leaves work behind (V8 sweeps on a background thread)
+ * that, on two cores, slowed what ran right after it: an incremental save started at once took
+ * 20–24 ms, one started 20 ms later 16–18 ms, one with no forced collection and no wait 14–18 ms.
+ * The bench's own collection is not the operation's cost. The wait also separates the operation
+ * from medianOf's `before` (for incremental saves, a full save and the change).
+ */
+export async function settle(): Promise<void> {
+  global.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/**
  * Runs `op` once while sampling RSS every 5 ms and the event loop's delay — a stall shows as a
  * long gap between samples, so both probes are on the same timer.
  */
 export async function measure(op: () => Promise<unknown>): Promise<Measurement> {
-  global.gc?.();
-  // The forced collection leaves work behind (V8 sweeps on a background thread) that, on two
-  // cores, slowed what ran right after it: an incremental save started at once took 20–24 ms,
-  // one started 20 ms later 16–18 ms, one with no forced collection and no wait 14–18 ms. The
-  // bench's own collection is not the operation's cost. The wait also separates the operation
-  // from medianOf's `before` (for incremental saves, a full save and the change).
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await settle();
   const rssBefore = process.memoryUsage.rss();
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
