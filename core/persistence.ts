@@ -4,7 +4,7 @@ import { AutoSaver } from './auto-save.js';
 import { VecSnapError, toVecSnapError } from './errors.js';
 import { writeDatasetFile, type WrittenDataset } from './formats/dataset-io.js';
 import { IncrementalChain, type ChainState } from './incremental.js';
-import { cleanupStaleTemps } from './io/atomic-write.js';
+import { cleanupStaleTemps, freeReplacedFilesAfter } from './io/atomic-write.js';
 import { ProgressReporter } from './io/progress.js';
 import { Mutex } from './mutex.js';
 import { readDatasetIntoNewDb } from './read-dataset.js';
@@ -114,7 +114,7 @@ export class DatabasePersistence {
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    return this.enter().then(() => this.queue.run(task));
+    return this.enter().then(() => this.queue.run(() => freeReplacedFilesAfter(task)));
   }
 
   defaultPath(format: Format = this.options.format, compression: Compression = this.options.compression): string {

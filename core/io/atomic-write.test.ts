@@ -1,9 +1,10 @@
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VecSnapError } from '../errors.js';
 import { tempDir } from '../test-helpers/fixtures.js';
-import { cleanupStaleTemps, tempPathFor, writeAtomic } from './atomic-write.js';
+import { FREE_LATER_MIN_BYTES, cleanupStaleTemps, freeReplacedFilesAfter, replacedFilesFreed, tempPathFor, writeAtomic } from './atomic-write.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -68,6 +69,96 @@ describe('writeAtomic', () => {
     expect(readFileSync(target, 'utf8')).toBe('{"a":1}');
     await writeAtomic(target, async (temp) => writeFileSync(temp, '{"a":2}', { flush: true }), { synced: true });
     expect(readFileSync(target, 'utf8')).toBe('{"a":2}');
+  });
+});
+
+/** This process's descriptors on files under `dir` that no longer have a name (Linux). */
+function heldDeletedFiles(under: string): string[] {
+  const held: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let link: string;
+    try {
+      link = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (link.startsWith(under + path.sep) && link.endsWith(' (deleted)')) held.push(link);
+  }
+  return held;
+}
+
+describe.runIf(process.platform === 'linux')('writeAtomic: a big replaced file is freed after the task', () => {
+  const big = (fill: number) => Buffer.alloc(FREE_LATER_MIN_BYTES, fill);
+
+  it('holds the replaced file until freeReplacedFilesAfter settles, then frees it', async () => {
+    const target = path.join(dir, 'database.bin');
+    writeFileSync(target, big(1));
+    const fresh = big(2);
+    let heldInside: string[] = [];
+    const result = await freeReplacedFilesAfter(async () => {
+      await write(target, fresh);
+      heldInside = heldDeletedFiles(dir);
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(heldInside).toEqual([`${target} (deleted)`]);
+    await replacedFilesFreed();
+    expect(heldDeletedFiles(dir)).toEqual([]);
+    expect(readFileSync(target).equals(fresh)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['database.bin']);
+  });
+
+  it('frees it when the task fails after the write too', async () => {
+    const target = path.join(dir, 'database.bin');
+    writeFileSync(target, big(1));
+    const failed = freeReplacedFilesAfter(async () => {
+      await write(target, big(3));
+      throw new VecSnapError('IO_ERROR', 'later step failed');
+    });
+    await expect(failed).rejects.toMatchObject({ code: 'IO_ERROR' });
+    await replacedFilesFreed();
+    expect(heldDeletedFiles(dir)).toEqual([]);
+    expect(readFileSync(target)[0]).toBe(3);
+  });
+
+  it('outside such a task, frees it right after the write', async () => {
+    const target = path.join(dir, 'database.bin');
+    writeFileSync(target, big(1));
+    await write(target, Buffer.from('small now'));
+    await replacedFilesFreed();
+    expect(heldDeletedFiles(dir)).toEqual([]);
+    expect(readFileSync(target, 'utf8')).toBe('small now');
+  });
+
+  it('holds nothing for a smaller file', async () => {
+    const target = path.join(dir, 'state.bin');
+    writeFileSync(target, Buffer.alloc(FREE_LATER_MIN_BYTES - 1, 1));
+    await freeReplacedFilesAfter(async () => {
+      await write(target, Buffer.from('new'));
+      expect(heldDeletedFiles(dir)).toEqual([]);
+    });
+    expect(readFileSync(target, 'utf8')).toBe('new');
+  });
+
+  it('replaces a symbolic link itself and leaves the file it pointed to alone', async () => {
+    const real = path.join(dir, 'real.bin');
+    const contents = big(5);
+    writeFileSync(real, contents);
+    const target = path.join(dir, 'link.bin');
+    symlinkSync(real, target);
+    await freeReplacedFilesAfter(async () => {
+      await write(target, Buffer.from('replaced the link'));
+      expect(heldDeletedFiles(dir)).toEqual([]);
+    });
+    expect(readFileSync(target, 'utf8')).toBe('replaced the link');
+    expect(readFileSync(real).equals(contents)).toBe(true);
+  });
+
+  it('replaces a named pipe without waiting for a writer to open it', async () => {
+    const target = path.join(dir, 'pipe.bin');
+    execFileSync('mkfifo', [target]);
+    await freeReplacedFilesAfter(() => write(target, Buffer.from('a file now')));
+    expect(readFileSync(target, 'utf8')).toBe('a file now');
   });
 });
 
