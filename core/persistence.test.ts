@@ -4,7 +4,8 @@ import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { detectFile } from './formats/detect.js';
 import { DatabasePersistence } from './persistence.js';
-import { cloneDb, codeOf, expectSameDb, listFiles, makeDb, tempDir } from './test-helpers/fixtures.js';
+import { replacedFilesFreed } from './io/atomic-write.js';
+import { cloneDb, codeOf, expectSameDb, heldDeletedFiles, listFiles, makeDb, tempDir } from './test-helpers/fixtures.js';
 import type { Compression, Format, ProgressInfo } from './types.js';
 import { VectorDB } from './vector-db.js';
 
@@ -107,6 +108,29 @@ describe('round trips: every format × compression, bit-exact', () => {
     await tp.import({ path: file, clear: true });
     expect(target.has('keep-me')).toBe(false);
     expectSameDb(target, source);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('a save over a big earlier save', () => {
+  it('frees the earlier file once the save is done, and the new one loads', async () => {
+    // 12,000 × 384 float32 is 18 MB: past the size whose replaced file is freed after the save.
+    const db = makeDb(12_000, 384, 3);
+    const p = new DatabasePersistence(db, { baseDir: dir, format: 'binary', compression: 'none' });
+    const file = await p.save();
+    db.insert({ id: 'added-later', vector: new Float32Array(384).fill(0.5) });
+    let heldWhenDone: string[] = [];
+    const onProgress = (e: ProgressInfo) => {
+      if (e.percentage === 100) heldWhenDone = heldDeletedFiles(dir);
+    };
+    expect(await p.save({ onProgress })).toBe(file);
+    // Still held when the save reports it is done; the save did not wait for it to be freed.
+    expect(heldWhenDone).toEqual([`${file} (deleted)`]);
+    await replacedFilesFreed();
+    expect(heldDeletedFiles(dir)).toEqual([]);
+    const loaded = new VectorDB({ dimension: 384 });
+    await new DatabasePersistence(loaded, { baseDir: dir }).load({ path: file });
+    expectSameDb(loaded, db);
+    expect(listFiles(dir).filter((f) => f.includes('vecsnap-tmp'))).toEqual([]);
   });
 });
 

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VecSnapError } from '../errors.js';
-import { tempDir } from '../test-helpers/fixtures.js';
+import { heldDeletedFiles, tempDir } from '../test-helpers/fixtures.js';
 import { FREE_LATER_MIN_BYTES, cleanupStaleTemps, freeReplacedFilesAfter, replacedFilesFreed, tempPathFor, writeAtomic } from './atomic-write.js';
 
 let dir: string;
@@ -71,21 +71,6 @@ describe('writeAtomic', () => {
     expect(readFileSync(target, 'utf8')).toBe('{"a":2}');
   });
 });
-
-/** This process's descriptors on files under `dir` that no longer have a name (Linux). */
-function heldDeletedFiles(under: string): string[] {
-  const held: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    let link: string;
-    try {
-      link = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (link.startsWith(under + path.sep) && link.endsWith(' (deleted)')) held.push(link);
-  }
-  return held;
-}
 
 describe.runIf(process.platform === 'linux')('writeAtomic: a big replaced file is freed after the task', () => {
   const big = (fill: number) => Buffer.alloc(FREE_LATER_MIN_BYTES, fill);

@@ -1,5 +1,5 @@
 import { pbkdf2 } from 'node:crypto';
-import { mkdtempSync, promises as fsp, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, promises as fsp, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,21 @@ import { VectorDB } from '../vector-db.js';
 export function tempDir(prefix = 'vecsnap-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** This process's descriptors on files under `dir` that no longer have a name (Linux: /proc). */
+export function heldDeletedFiles(dir: string): string[] {
+  const held: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let link: string;
+    try {
+      link = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (link.startsWith(dir + path.sep) && link.endsWith(' (deleted)')) held.push(link);
+  }
+  return held;
 }
 
 /** The seeded mulberry32 generator the sample data uses. */
