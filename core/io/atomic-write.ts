@@ -103,9 +103,10 @@ export async function replacedFilesFreed(): Promise<void> {
  * The file a rename is about to replace, held open so that the rename only drops its name. On
  * Linux the call that drops a file's last link also frees its blocks, and on this machine's ext4
  * (mounted with discard) that took 35-45 ms for a 160 MB file: a tenth of a 100k x 384 binary
- * save, spent after its data was already safe. Closing the handle frees the file instead; inside `freeReplacedFilesAfter` that happens once the whole task has settled (a
- * close right away would only move the wait into the task's next fsync, which commits the same
- * journal transaction). Elsewhere, and for small files or none, nothing is held.
+ * save, spent after its data was already safe. Closing the handle frees the file instead; inside
+ * `freeReplacedFilesAfter` that happens once the whole task has settled (a close right away only
+ * moved the wait into the task's next fsync, which commits the same journal transaction).
+ * Elsewhere, and for small files or none, nothing is held.
  */
 async function holdReplaced(target: string): Promise<fs.FileHandle | undefined> {
   if (process.platform !== 'linux') return undefined;
