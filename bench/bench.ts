@@ -25,7 +25,10 @@ const RUNS = quick ? 1 : 3;
  * whichever run met that. They are cheap, so their median is taken over more runs.
  */
 const SHORT_RUNS = quick ? 1 : 7;
-/** zlib's reference rate samples per format, whose median the limit lines show (rows use passes timed around their own runs). */
+/**
+ * zlib's reference rate samples per format, whose median the limit lines show (rows use passes
+ * timed around their own runs).
+ */
 const CODEC_RUNS = quick ? 1 : 5;
 /**
  * The sample zlib's rate is timed on, before and after every run of a compressed operation. The

@@ -16,10 +16,11 @@ export interface Measurement {
  * Waits until the files the last operation replaced are freed (atomic-write.ts frees them after
  * the operation, and that work must not land in the next timed thing), collects garbage, then
  * waits 50 ms: how every timed thing starts (an operation, or a pass its limit is made of). The
- * forced collection leaves work behind (V8 sweeps on a background thread) that, on two cores, slowed what ran right after it: an incremental save started at once took
- * 20–24 ms, one started 20 ms later 16–18 ms, one with no forced collection and no wait 14–18 ms.
- * The bench's own collection is not the operation's cost. The wait also separates the operation
- * from medianOf's `before` (for incremental saves, a full save and the change).
+ * forced collection leaves work behind (V8 sweeps on a background thread) that, on two cores,
+ * slowed what ran right after it: an incremental save started at once took 20–24 ms, one started
+ * 20 ms later 16–18 ms, one with no forced collection and no wait 14–18 ms. The bench's own
+ * collection is not the operation's cost. The wait also separates the operation from medianOf's
+ * `before` (for incremental saves, a full save and the change).
  */
 export async function settle(): Promise<void> {
   await replacedFilesFreed();

@@ -82,7 +82,7 @@ const freeing = new Set<Promise<void>>();
 
 /** Closes a held file, which frees it; never throws. */
 function release(handle: fs.FileHandle): void {
-  const closing = handle.close().catch(() => undefined);
+  const closing = closeQuietly(handle);
   freeing.add(closing);
   void closing.then(() => freeing.delete(closing));
 }
@@ -110,20 +110,17 @@ export async function replacedFilesFreed(): Promise<void> {
  */
 async function holdReplaced(target: string): Promise<fs.FileHandle | undefined> {
   if (process.platform !== 'linux') return undefined;
-  let handle: fs.FileHandle | undefined;
   try {
     // A rename replaces a symbolic link itself, not its target; and opening a FIFO could block.
     const before = await fs.lstat(target);
     if (!before.isFile() || before.size < FREE_LATER_MIN_BYTES) return undefined;
     const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fsConstants;
-    handle = await fs.open(target, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-    const stat = await handle.stat();
-    if (stat.isFile() && stat.size >= FREE_LATER_MIN_BYTES) return handle;
+    // Whatever this opens (even a file swapped in since the lstat) is only held, then closed.
+    return await fs.open(target, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch {
     // No file there yet (or one that cannot be opened): the rename decides what happens to it.
+    return undefined;
   }
-  if (handle) await closeQuietly(handle);
-  return undefined;
 }
 
 /**
