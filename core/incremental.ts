@@ -13,7 +13,11 @@ export interface ChainBase {
   format: Format;
   compression: Compression;
   contentChecksum: string;
-  sha256: string;
+  /**
+   * SHA-256 of the base file's bytes. Saves before 2026-12-04 recorded it; nothing read it, and
+   * computing it cost every save a second pass over its bytes, so saves no longer do.
+   */
+  sha256?: string;
   bytes: number;
   count: number;
   savedAt: number;

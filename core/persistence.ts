@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AutoSaver } from './auto-save.js';
 import { VecSnapError, toVecSnapError } from './errors.js';
-import { writeDatasetFile, type WrittenDataset } from './formats/dataset-io.js';
+import { writeDatasetFile, type WriteDatasetOptions, type WrittenDatasetUnhashed } from './formats/dataset-io.js';
 import { IncrementalChain, type ChainState } from './incremental.js';
 import { cleanupStaleTemps, freeReplacedFilesAfter } from './io/atomic-write.js';
 import { ProgressReporter } from './io/progress.js';
@@ -140,15 +140,16 @@ export class DatabasePersistence {
     const target = options.path ? path.resolve(options.path) : this.defaultPath(format, compression);
     const progress = new ProgressReporter('save', options.onProgress);
     const changes = this.db.takeChanges();
-    let written: WrittenDataset;
+    let written: WrittenDatasetUnhashed;
     try {
-      written = await this.writeDb(target, format, compression, progress, options.signal);
+      // No SHA-256 of the file's bytes: nothing reads one for the main save (its content checksum
+      // is checked on every load), and it was a second pass over every byte.
+      written = await writeDatasetFile(target, { ...this.datasetToWrite(format, compression, progress, options.signal), fileChecksum: false });
       await this.chain.reset({
         file: this.chain.relative(target),
         format,
         compression,
         contentChecksum: written.contentChecksum,
-        sha256: written.sha256,
         bytes: written.bytes,
         count: written.count,
         savedAt: Date.now(),
@@ -161,16 +162,16 @@ export class DatabasePersistence {
     return target;
   }
 
-  private writeDb(
-    target: string,
+  /** What writeDatasetFile needs to write the whole database. */
+  private datasetToWrite(
     format: Format,
     compression: Compression,
     progress: ProgressReporter,
     signal: AbortSignal | undefined,
     metadata?: Metadata,
-  ): Promise<WrittenDataset> {
+  ): WriteDatasetOptions {
     const total = this.db.size;
-    return writeDatasetFile(target, {
+    return {
       format,
       compression,
       header: {
@@ -184,7 +185,7 @@ export class DatabasePersistence {
       sizeHint: total * this.db.dimension * 4,
       ...(signal ? { signal } : {}),
       onEntries: (n) => progress.update({ current: n, total, phase: 'writing' }),
-    });
+    };
   }
 
   async saveIncremental(options: IncrementalSaveOptions = {}): Promise<string | null> {
@@ -355,7 +356,7 @@ export class DatabasePersistence {
       const compression = this.resolveCompression(options.compress);
       const target = path.resolve(options.path);
       const progress = new ProgressReporter('export', options.onProgress);
-      const written = await this.writeDb(target, format, compression, progress, options.signal, { exportedAt: Date.now() });
+      const written = await writeDatasetFile(target, this.datasetToWrite(format, compression, progress, options.signal, { exportedAt: Date.now() }));
       progress.done(`Exported ${written.count} vectors`, { current: written.count, total: written.count });
       return {
         path: target,

@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { busyThreadPool, codeOf, expectSameDb, makeDb, tempDir } from '../test-helpers/fixtures.js';
@@ -106,6 +107,45 @@ describe('writeDatasetFile with recycled chunk memory', () => {
       if (expected === 'reused') expect(arrays.size).toBeLessThan(chunks.n);
       else expect(arrays.size).toBe(chunks.n);
       expectSameDb(await readBack(target), db);
+    });
+  }
+});
+
+describe('writeDatasetFile without a file checksum', () => {
+  // The main save asks for no SHA-256 of the file's bytes; everything else must be as with it.
+  for (const [format, compression] of CASES) {
+    it(`writes the same bytes and content checksum, and no sha256 (${format}+${compression})`, async () => {
+      const db = makeDb(2000, 16, 5);
+      const header = { dimension: 16, metric: db.metric, count: db.size, createdAt: 1 };
+      const hashedFile = path.join(dir, `hashed.${format}`);
+      const plainFile = path.join(dir, `plain.${format}`);
+      const hashed = await writeDatasetFile(hashedFile, { format, compression, header, chunks: db.readChunks(300) });
+      let lastBytes = 0;
+      const plain = await writeDatasetFile(plainFile, {
+        format,
+        compression,
+        header,
+        chunks: db.readChunks(300),
+        fileChecksum: false,
+        onBytes: (b) => (lastBytes = b),
+      });
+      expect(plain.sha256).toBeUndefined();
+      expect(hashed.sha256).toBe(createHash('sha256').update(readFileSync(hashedFile)).digest('hex'));
+      expect(plain.bytes).toBe(statSync(plainFile).size);
+      expect(plain.contentChecksum).toBe(hashed.contentChecksum);
+      expect(plain.count).toBe(2000);
+      // SQLite's raw pages do not depend on the checksum; a stream's progress reaches its size.
+      if (format !== 'sqlite' || compression !== 'none') expect(lastBytes).toBe(plain.bytes);
+      if (compression === 'none' && format !== 'sqlite') expect(readFileSync(plainFile).equals(readFileSync(hashedFile))).toBe(true);
+      const back = await openDatasetFile(plainFile, { verifyChecksum: true });
+      try {
+        let n = 0;
+        for await (const chunk of back.chunks) n += chunk.ids.length;
+        expect(n).toBe(2000);
+        expect(back.header.count).toBe(2000);
+      } finally {
+        await back.close();
+      }
     });
   }
 });

@@ -70,18 +70,24 @@ export async function sha256File(
   }
 }
 
-/** A pass-through stream that hashes and counts what flows to disk. */
-export function hashingStage(onBytes?: (bytes: number) => void): {
+/**
+ * A pass-through stream that counts what flows to disk and, unless `sha256` is false, hashes it
+ * (the result's sha256 is then undefined).
+ */
+export function hashingStage(
+  onBytes?: (bytes: number) => void,
+  sha256 = true,
+): {
   stage: Transform;
-  result: () => FileHashResult;
+  result: () => { sha256: string | undefined; bytes: number };
 } {
-  const hash = createStreamSha256();
+  const hash = sha256 ? createStreamSha256() : undefined;
   let bytes = 0;
   let digest: string | undefined;
   const stage = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       try {
-        hash.update(chunk);
+        hash?.update(chunk);
       } catch (err) {
         // A throw out of transform() would escape the pipeline as an uncaught exception.
         done(err as Error);
@@ -95,7 +101,7 @@ export function hashingStage(onBytes?: (bytes: number) => void): {
   return {
     stage,
     result: () => {
-      digest ??= hash.digest();
+      digest ??= hash?.digest();
       return { sha256: digest, bytes };
     },
   };
