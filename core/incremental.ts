@@ -26,7 +26,8 @@ export interface ChainBase {
 export interface ChainDelta {
   file: string;
   seq: number;
-  sha256: string;
+  /** SHA-256 of the delta file's bytes: as ChainBase.sha256, recorded before 2026-12-04 only. */
+  sha256?: string;
   bytes: number;
   upserts: number;
   deletes: number;
@@ -170,6 +171,8 @@ export class IncrementalChain {
         metadata: { kind: DELTA_KIND, seq, baseContentChecksum: chain.base.contentChecksum, deleted },
       },
       chunks: db.readChunksFor(upsertIds, batchSize),
+      // Nothing reads a delta's file hash either: applyTo checks its content checksum.
+      fileChecksum: false,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEntries ? { onEntries: options.onEntries } : {}),
       ...(options.onBytes ? { onBytes: options.onBytes } : {}),
@@ -177,7 +180,6 @@ export class IncrementalChain {
     const delta: ChainDelta = {
       file: path.basename(file),
       seq,
-      sha256: written.sha256,
       bytes: written.bytes,
       upserts: written.count,
       deletes: deleted.length,
