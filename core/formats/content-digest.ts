@@ -40,8 +40,9 @@ export class ContentDigest {
   }
 
   /**
-   * Adds a chunk. Pass `metadataJson` when the caller already serialised the metadata (JSON and
-   * SQLite do) to save a second JSON.stringify; entries without metadata hold undefined there.
+   * Adds a chunk. Pass `metadataJson` when the caller already serialised the metadata (the
+   * writers, and the binary and SQLite readers do) to save a second JSON.stringify; entries without
+   * metadata hold undefined there.
    */
   update(chunk: EntryChunk, metadataJson?: readonly (string | undefined)[]): void {
     const { ids, vectors, metadata } = chunk;
