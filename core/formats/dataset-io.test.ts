@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { busyThreadPool, codeOf, expectSameDb, makeDb, tempDir } from '../test-helpers/fixtures.js';
 import type { Compression, EntryChunk, Format } from '../types.js';
+import { noQueuedReads } from '../io/shared-bytes.js';
 import { VectorDB } from '../vector-db.js';
 import { openDatasetFile, writeDatasetFile } from './dataset-io.js';
 
@@ -57,12 +58,38 @@ describe('writeDatasetFile under abort', () => {
 });
 
 describe('writeDatasetFile with recycled chunk memory', () => {
-  /** The database's chunks, passed on unchanged, counting the arrays they arrive in. */
-  function* counted(source: Iterable<EntryChunk>, arrays: Set<ArrayBufferLike>, chunks: { n: number }): Generator<EntryChunk> {
-    for (const chunk of source) {
+  /**
+   * The database's chunks, passed on unchanged, counting the arrays they arrive in. Memory is
+   * free again only once the hashing thread has read it, and on a loaded machine (CI runs test
+   * files side by side on two cores) that thread may not run for the whole write: 24 chunks all
+   * in new memory then says nothing about the writer. So once a chunk has been handed back, the
+   * next one is asked for only when some handed-back memory is free. The waits share 5 s in
+   * all; past them the assertion below fails as it should (the writer's `free` never came true).
+   */
+  async function* counted(source: Iterable<EntryChunk>, arrays: Set<ArrayBufferLike>, chunks: { n: number }): AsyncGenerator<EntryChunk> {
+    const given: Array<{ memory: Float32Array; free: () => boolean }> = [];
+    const reusable = (): boolean => given.some((g) => g.free() && noQueuedReads(g.memory));
+    const iterator = source[Symbol.iterator]();
+    const until = Date.now() + 5000;
+    for (;;) {
+      while (given.length > 0 && !reusable() && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const next = iterator.next();
+      if (next.done) return;
+      const chunk = next.value;
       arrays.add(chunk.vectors.buffer);
       chunks.n++;
-      yield chunk;
+      const recycle = chunk.recycle;
+      yield recycle
+        ? {
+            ...chunk,
+            recycle: (free) => {
+              given.push({ memory: chunk.vectors, free });
+              recycle(free);
+            },
+          }
+        : chunk;
     }
   }
 
