@@ -116,3 +116,50 @@ describe('VectorDB.readChunks with recycling', () => {
     expect(chunks[3]!.vectors.subarray(56)).toEqual(db.get('id-99')!.vector);
   });
 });
+
+describe('VectorDB.readChunksFor with recycling', () => {
+  const bytesOf = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
+  it('keeps handed-back memory for the next call, reuses it only once free, and yields each entry once', () => {
+    const db = makeDb(500, 8, 3);
+    const ask = ['id-40', 'id-7', 'gone', 'id-7', 'id-300', 'id-41'];
+    const plain = [...db.readChunksFor(ask, 100)];
+    expect(plain.map((c) => c.ids)).toEqual([['id-7', 'id-40', 'id-41', 'id-300']]);
+    expect(plain[0]!.recycle).toBeUndefined();
+
+    const [first] = [...db.readChunksFor(ask, 100, { recycle: true })];
+    expect(first!.ids).toEqual(plain[0]!.ids);
+    expect(first!.metadata).toEqual(plain[0]!.metadata);
+    expect(bytesOf(first!.vectors)).toEqual(bytesOf(plain[0]!.vectors));
+    // Four entries: a view of the start of an array sized for four (a power of two).
+    expect(first!.vectors.length).toBe(32);
+    expect(first!.vectors.buffer.byteLength).toBeGreaterThanOrEqual(32 * 4);
+    let free = false;
+    first!.recycle!(() => free);
+
+    // Three entries share the four-entry size, but the memory is not free yet.
+    const [second] = [...db.readChunksFor(['id-11', 'id-12', 'id-13'], 100, { recycle: true })];
+    expect(second!.vectors.buffer).not.toBe(first!.vectors.buffer);
+    second!.recycle!(() => false);
+    free = true;
+    const [third] = [...db.readChunksFor(['id-19', 'id-11', 'id-15'], 100, { recycle: true })];
+    expect(third!.vectors.buffer).toBe(first!.vectors.buffer);
+    expect(third!.ids).toEqual(['id-11', 'id-15', 'id-19']);
+    expect(bytesOf(third!.vectors)).toEqual(Buffer.concat(['id-11', 'id-15', 'id-19'].map((id) => bytesOf(db.get(id)!.vector))));
+  });
+
+  it('splits into chunks of the chunk size, every chunk with its own entries', () => {
+    const db = makeDb(300, 4, 5);
+    const ask = Array.from({ length: 250 }, (_, i) => `id-${6 + ((i * 7) % 293)}`); // past the tricky ids
+    const chunks: { ids: string[]; bytes: Buffer }[] = [];
+    for (const chunk of db.readChunksFor(ask, 64, { recycle: true })) {
+      chunks.push({ ids: chunk.ids, bytes: Buffer.from(bytesOf(chunk.vectors)) });
+      chunk.recycle!(() => true);
+    }
+    expect(chunks.map((c) => c.ids.length)).toEqual([64, 64, 64, 58]);
+    const ids = chunks.flatMap((c) => c.ids);
+    expect(new Set(ids).size).toBe(250);
+    expect(ids).toEqual([...ids].sort((a, b) => Number(a.slice(3)) - Number(b.slice(3))));
+    for (const c of chunks) expect(c.bytes).toEqual(Buffer.concat(c.ids.map((id) => bytesOf(db.get(id)!.vector))));
+  });
+});

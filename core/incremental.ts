@@ -170,7 +170,7 @@ export class IncrementalChain {
         createdAt: Date.now(),
         metadata: { kind: DELTA_KIND, seq, baseContentChecksum: chain.base.contentChecksum, deleted },
       },
-      chunks: db.readChunksFor(upsertIds, batchSize),
+      chunks: db.readChunksFor(upsertIds, batchSize, { recycle: true }),
       // Nothing reads a delta's file hash either: applyTo checks its content checksum.
       fileChecksum: false,
       ...(options.signal ? { signal: options.signal } : {}),

@@ -128,6 +128,8 @@ describe('writeDatasetFile with recycled chunk memory', () => {
         compression,
         header: { dimension: 256, metric: db.metric, count: db.size, createdAt: 1 },
         chunks: counted(db.readChunks(128, { recycle }), arrays, chunks),
+        // Streamed: a file written whole at the end (writeGathered) frees no memory before it.
+        gatherBytes: 0,
       });
       expect(written.count).toBe(3000);
       expect(chunks.n).toBe(24);
@@ -177,4 +179,113 @@ describe('writeDatasetFile without a file checksum', () => {
       }
     });
   }
+});
+
+describe('writeDatasetFile of a small uncompressed file (written whole)', () => {
+  /** Chunks of `db`, noting whether the source's clean-up (a generator's finally) ran. */
+  function* watched(db: VectorDB, per: number, state: { finished: boolean }): Generator<EntryChunk> {
+    try {
+      yield* db.readChunks(per);
+    } finally {
+      state.finished = true;
+    }
+  }
+
+  for (const format of ['binary', 'json'] as const) {
+    it(`writes the same bytes whole, streamed, and streamed after gathering part (${format})`, async () => {
+      const db = makeDb(1500, 32, 6);
+      const header = { dimension: 32, metric: db.metric, count: db.size, createdAt: 7 };
+      const files: Record<string, string> = {};
+      const sizes: number[] = [];
+      // Whole (under the default limit), streamed from the start, and 10 KB gathered then streamed.
+      for (const [name, gatherBytes] of [['whole', undefined], ['streamed', 0], ['part', 10_000]] as const) {
+        files[name] = path.join(dir, `${name}.${format}`);
+        let lastBytes = 0;
+        const written = await writeDatasetFile(files[name]!, {
+          format,
+          compression: 'none',
+          header,
+          chunks: db.readChunks(100),
+          onBytes: (b) => (lastBytes = b),
+          ...(gatherBytes !== undefined ? { gatherBytes } : {}),
+        });
+        const bytes = readFileSync(files[name]!);
+        expect(written.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+        expect(written.bytes).toBe(bytes.length);
+        expect(lastBytes).toBe(bytes.length);
+        expect(written.count).toBe(1500);
+        sizes.push(bytes.length);
+      }
+      expect(sizes[0]).toBeGreaterThan(10_000);
+      expect(readFileSync(files.streamed!)).toEqual(readFileSync(files.whole!));
+      expect(readFileSync(files.part!)).toEqual(readFileSync(files.whole!));
+      const dataset = await openDatasetFile(files.whole!);
+      const ids: string[] = [];
+      for await (const chunk of dataset.chunks) ids.push(...chunk.ids);
+      await dataset.close();
+      expect(ids).toEqual([...db.ids()]);
+      expect(readdirSync(dir).sort()).toEqual(Object.values(files).map((f) => path.basename(f)).sort());
+    });
+
+    it(`an abort after part was gathered leaves no file and ends the chunk source (${format})`, async () => {
+      const db = makeDb(2000, 32, 8);
+      const header = { dimension: 32, metric: db.metric, count: db.size, createdAt: 7 };
+      const controller = new AbortController();
+      const source = { finished: false };
+      let entries = 0;
+      const code = await codeOf(
+        writeDatasetFile(path.join(dir, `out.${format}`), {
+          format,
+          compression: 'none',
+          header,
+          chunks: watched(db, 100, source),
+          signal: controller.signal,
+          gatherBytes: 20_000,
+          // Past the gathered part (each chunk of 100 × 32 is over 12 KB), while streaming.
+          onEntries: (n) => {
+            entries = n;
+            if (n === 1000) controller.abort();
+          },
+        }),
+      );
+      expect(code).toBe('ABORTED');
+      expect(entries).toBe(1000);
+      expect(source.finished).toBe(true);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
+
+  it('hands recycled chunk memory back as free once the whole file is written', async () => {
+    const db = makeDb(3000, 256, 4); // chunks of 128 KiB go to the file as views, not copies
+    const frees: Array<() => boolean> = [];
+    function* handedBack(): Generator<EntryChunk> {
+      for (const chunk of db.readChunks(128, { recycle: true })) {
+        const recycle = chunk.recycle!;
+        yield { ...chunk, recycle: (free) => (frees.push(free), recycle(free)) };
+      }
+    }
+    await writeDatasetFile(path.join(dir, 'out.bin'), {
+      format: 'binary',
+      compression: 'none',
+      header: { dimension: 256, metric: db.metric, count: db.size, createdAt: 1 },
+      chunks: handedBack(),
+    });
+    expect(frees.length).toBe(24);
+    expect(frees.every((free) => free())).toBe(true);
+  });
+
+  it('a missing folder fails with NOT_FOUND and leaves nothing behind', async () => {
+    const db = makeDb(10, 4, 1);
+    const missing = path.join(dir, 'no-such-folder', 'out.bin');
+    const code = await codeOf(
+      writeDatasetFile(missing, {
+        format: 'binary',
+        compression: 'none',
+        header: { dimension: 4, metric: db.metric, count: db.size, createdAt: 1 },
+        chunks: db.readChunks(5),
+      }),
+    );
+    expect(code).toBe('NOT_FOUND');
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });

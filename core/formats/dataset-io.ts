@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline as pipelineCb } from 'node:stream';
-import { VecSnapError, toVecSnapError } from '../errors.js';
+import { VecSnapError, throwIfAborted, toVecSnapError } from '../errors.js';
 import { hashingStage, sha256File } from '../io/checksum.js';
 import { createStreamSha256 } from '../io/sha256-thread.js';
 import { withEventLoopTurns } from '../io/event-loop.js';
@@ -29,6 +30,11 @@ export interface WriteDatasetOptions {
   onBytes?: (bytes: number) => void;
   /** Expected uncompressed size, a hint for brotli. */
   sizeHint?: number;
+  /**
+   * Uncompressed JSON and binary files up to this many bytes are encoded whole and written at
+   * once (writeGathered); 0 streams them always. Default GATHER_MAX_BYTES.
+   */
+  gatherBytes?: number;
 }
 
 export interface WrittenDataset {
@@ -91,10 +97,21 @@ export async function writeDatasetFile(
       // Uncompressed, the file takes the encoder's bytes as they are (the other stages only look
       // at them), so the encoder can tell when a block it passed on as a view has been written.
       const progress = compression === 'none' ? new FileProgress() : undefined;
+      let encoder: AsyncIterable<Uint8Array> = withEventLoopTurns(codec.encode(header, entries, summary, signal, progress));
+      if (compression === 'none') {
+        const start = await gather(encoder, options.gatherBytes ?? GATHER_MAX_BYTES);
+        if (start.rest === undefined) {
+          const file = await writeGathered(temp, start.buffers, start.bytes, fileChecksum, options.onBytes, signal);
+          // The encoder's views of recycled chunk memory are written: that memory is free again.
+          progress?.wroteAll(file.bytes);
+          return file;
+        }
+        encoder = start.rest;
+      }
       const stages = (): Stage[] => {
         const compressor = createCompressor(compression, options.sizeHint);
         try {
-          const encoded = Readable.from(withEventLoopTurns(codec.encode(header, entries, summary, signal, progress)), { objectMode: false });
+          const encoded = Readable.from(encoder, { objectMode: false });
           return compressor ? [encoded, compressor, hasher.stage] : [encoded, hasher.stage];
         } catch (err) {
           // A compressor may hold a thread that would keep the process alive.
@@ -135,6 +152,71 @@ export async function writeDatasetFile(
   }, { synced });
   const written = { path: target, format, compression, bytes: file.bytes, count: summary.count, contentChecksum: summary.contentChecksum };
   return file.sha256 === undefined ? written : { ...written, sha256: file.sha256 };
+}
+
+/**
+ * Uncompressed files up to this size are encoded whole, then written with one writev and fsynced
+ * (writeGathered). A 1% delta of 100k × 384 (1.5 MB) spent 3-6 ms of its ~12 in the stream
+ * pipeline's hand-offs between encoder, counting stage and write stream, over the 2 ms its write
+ * and fsync take; a 1% delta of 1M × 128 is about 5.5 MB. The gathered bytes are mostly views
+ * of the chunks' vectors, so this holds little memory of its own.
+ */
+const GATHER_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The encoder's output while it stays under `maxBytes`. `rest` is undefined when that was all of
+ * it; otherwise it yields the gathered buffers and then the remainder, for the stream pipeline.
+ */
+async function gather(
+  encoder: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+): Promise<{ buffers: Uint8Array[]; bytes: number; rest: AsyncIterable<Uint8Array> | undefined }> {
+  const iterator = encoder[Symbol.asyncIterator]();
+  const buffers: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return { buffers, bytes, rest: undefined };
+    buffers.push(next.value);
+    bytes += next.value.length;
+    if (bytes >= maxBytes) break;
+  }
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    yield* buffers.splice(0);
+    // Delegating passes an early end of the pipeline on to the encoder (its return()), so the
+    // chunk source's clean-up runs (VectorDB.readChunks releases the database for compaction).
+    yield* { [Symbol.asyncIterator]: () => iterator };
+  }
+  return { buffers, bytes, rest: rest() };
+}
+
+/** Writes `buffers` into the new file `temp` with one writev, and fsyncs it. */
+async function writeGathered(
+  temp: string,
+  buffers: Uint8Array[],
+  bytes: number,
+  fileChecksum: boolean,
+  onBytes: ((bytes: number) => void) | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ sha256: string | undefined; bytes: number }> {
+  throwIfAborted(signal, 'Writing');
+  let sha256: string | undefined;
+  if (fileChecksum) {
+    const hash = createHash('sha256');
+    for (const buffer of buffers) hash.update(buffer);
+    sha256 = hash.digest('hex');
+  }
+  const handle = await fs.open(temp, 'wx');
+  try {
+    const { bytesWritten } = await handle.writev(buffers);
+    // libuv writes every buffer unless the write fails; a short count is an error all the same.
+    if (bytesWritten !== bytes) throw new VecSnapError('IO_ERROR', `Only ${bytesWritten} of ${bytes} bytes reached ${temp}.`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  onBytes?.(bytes);
+  return { sha256, bytes };
 }
 
 export interface OpenDatasetOptions {

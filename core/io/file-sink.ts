@@ -5,16 +5,25 @@ import { dropCachedPages } from './page-cache.js';
 
 export type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream;
 
-/** How many bytes a pipeIntoFile's file has taken: writes that have completed. 0 until it opens. */
+/**
+ * How many bytes a file has taken: writes that have completed. 0 until it opens. Followed on
+ * pipeIntoFile's write stream, or set once by a writer that wrote the whole file at once.
+ */
 export class FileProgress {
   private sink: WriteStream | undefined;
+  private whole = 0;
 
   writtenBytes(): number {
-    return this.sink?.bytesWritten ?? 0;
+    return this.sink?.bytesWritten ?? this.whole;
   }
 
   attach(sink: WriteStream): void {
     this.sink = sink;
+  }
+
+  /** All `bytes` were written, not through a stream. */
+  wroteAll(bytes: number): void {
+    this.whole = bytes;
   }
 }
 
