@@ -118,14 +118,14 @@ describe('incremental saves', () => {
     const chainPath = () => path.join(dir, 'incremental', 'chain.json');
     const delta = (seq: number) => ({ file: `${String(seq).padStart(6, '0')}.delta`, seq, sha256: `d${seq}`, bytes: 5, upserts: 1, deletes: 0, createdAt: seq });
 
-    it('is reused while chain.json is the file this instance wrote: one stat, no read', async () => {
+    it('is reused while chain.json is the file this instance wrote: one stat and one listing, no read', async () => {
       const chain = new IncrementalChain(dir);
       await chain.reset(base);
       const readFile = vi.spyOn(fsp, 'readFile');
       const open = vi.spyOn(fsp, 'open');
       try {
         const state = await chain.read();
-        expect(state).toEqual({ version: 1, base, deltas: [] });
+        expect(state).toEqual({ version: 2, chainId: expect.stringMatching(/^[0-9a-f]{16}$/), base, deltas: [] });
         expect(readFile).not.toHaveBeenCalled();
         expect(open).not.toHaveBeenCalled();
         // The copy handed out cannot change what is kept.
@@ -140,8 +140,9 @@ describe('incremental saves', () => {
     it('another writer replacing chain.json (a rename) is read, even at the same size', async () => {
       const chain = new IncrementalChain(dir);
       await chain.reset(base);
-      const theirs: ChainState = { version: 1, base: { ...base, contentChecksum: 'c2', sha256: 's2' }, deltas: [] };
-      const text = JSON.stringify(theirs, null, 2) + '\n';
+      const { chainId } = JSON.parse(readFileSync(chainPath(), 'utf8')) as { chainId: string };
+      const theirs: ChainState = { version: 2, chainId: chainId.replace(/./, (c) => (c === 'a' ? 'b' : 'a')), base: { ...base, contentChecksum: 'c2', sha256: 's2' }, deltas: [] };
+      const text = JSON.stringify({ version: 2, chainId: theirs.chainId, base: theirs.base }, null, 2) + '\n';
       expect(text.length).toBe(readFileSync(chainPath(), 'utf8').length);
       writeFileSync(chainPath() + '.other', text);
       renameSync(chainPath() + '.other', chainPath());
@@ -180,6 +181,117 @@ describe('incremental saves', () => {
       // a appends through its own write path; b must not keep its old copy.
       await a.reset({ ...base, contentChecksum: 'c3' });
       expect((await b.read())!.base.contentChecksum).toBe('c3');
+    });
+  });
+
+  describe('the chain in the folder (version 2)', () => {
+    const deltas = () => readdirSync(path.join(dir, 'incremental')).filter((n) => n.endsWith('.delta')).sort();
+
+    async function baseAndTwoDeltas(): Promise<{ db: VectorDB; p: DatabasePersistence }> {
+      const db = makeDb(300, 8, 4);
+      const p = new DatabasePersistence(db, { baseDir: dir, format: 'binary', incremental: true });
+      await p.saveIncremental();
+      for (let round = 1; round <= 2; round++) {
+        db.insert({ id: `d${round}`, vector: new Float32Array(8).fill(round) });
+        db.delete(`id-${100 + round}`);
+        await p.saveIncremental();
+      }
+      return { db, p };
+    }
+
+    it('chain.json names the base and the chain only; the deltas are read from the folder', async () => {
+      const { db } = await baseAndTwoDeltas();
+      const file = JSON.parse(readFileSync(path.join(dir, 'incremental', 'chain.json'), 'utf8')) as Record<string, unknown>;
+      expect(Object.keys(file).sort()).toEqual(['base', 'chainId', 'version']);
+      expect(file.version).toBe(2);
+      expect(deltas()).toEqual(['000001.delta', '000002.delta']);
+      const state = await new IncrementalChain(dir).read();
+      expect(state!.deltas.map((d) => [d.file, d.seq, d.upserts, d.deletes])).toEqual([
+        ['000001.delta', 1, 1, 1],
+        ['000002.delta', 2, 1, 1],
+      ]);
+      expect(state!.deltas.map((d) => d.bytes)).toEqual(deltas().map((n) => statSync(path.join(dir, 'incremental', n)).size));
+      const loaded = new VectorDB({ dimension: 8 });
+      await new DatabasePersistence(loaded, { baseDir: dir }).load();
+      expectSameDb(loaded, db);
+    });
+
+    it("an earlier chain's deltas left behind (a crash before their removal) are never applied", async () => {
+      const { db } = await baseAndTwoDeltas();
+      const old = path.join(dir, 'old-deltas');
+      await fsp.mkdir(old);
+      for (const name of deltas()) await fsp.copyFile(path.join(dir, 'incremental', name), path.join(old, name));
+      // A full save starts a new chain; the old deltas come back as if their removal never ran.
+      db.insert({ id: 'after', vector: new Float32Array(8).fill(9) });
+      await new DatabasePersistence(db, { baseDir: dir, format: 'binary', incremental: true }).save();
+      for (const name of readdirSync(old)) await fsp.copyFile(path.join(old, name), path.join(dir, 'incremental', name));
+      expect(deltas()).toEqual(['000001.delta', '000002.delta']);
+      const loaded = new VectorDB({ dimension: 8 });
+      await new DatabasePersistence(loaded, { baseDir: dir }).load();
+      expectSameDb(loaded, db);
+      // And the next delta of the new chain replaces the stale one of the same number.
+      const p = new DatabasePersistence(db, { baseDir: dir, format: 'binary', incremental: true });
+      db.delete('after');
+      expect(path.basename((await p.saveIncremental())!)).toBe('000001.delta');
+      const again = new VectorDB({ dimension: 8 });
+      await new DatabasePersistence(again, { baseDir: dir }).load();
+      expectSameDb(again, db);
+    });
+
+    it('a missing delta in the middle fails the load with CORRUPT_FILE, and the next incremental save is a full one', async () => {
+      const { db, p } = await baseAndTwoDeltas();
+      await fsp.rm(path.join(dir, 'incremental', '000001.delta'));
+      const target = makeDb(3, 8, 9);
+      const before = cloneDb(target);
+      await expect(new DatabasePersistence(target, { baseDir: dir }).load()).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
+      expectSameDb(target, before);
+      db.insert({ id: 'later', vector: new Float32Array(8).fill(5) });
+      expect(path.basename((await p.saveIncremental())!)).toBe('database.bin');
+      expect(deltas()).toEqual([]);
+      const loaded = new VectorDB({ dimension: 8 });
+      await new DatabasePersistence(loaded, { baseDir: dir }).load();
+      expectSameDb(loaded, db);
+    });
+
+    it("another instance's delta is seen at once, and the next delta follows it", async () => {
+      const db = makeDb(100, 8, 4);
+      const a = new DatabasePersistence(db, { baseDir: dir, format: 'binary', incremental: true });
+      await a.saveIncremental();
+      const other = cloneDb(db);
+      other.takeChanges(); // b starts from what a saved, not from 100 new entries
+      const b = new DatabasePersistence(other, { baseDir: dir, format: 'binary', incremental: true });
+      db.insert({ id: 'from-a', vector: new Float32Array(8).fill(1) });
+      await a.saveIncremental(); // a knows its chain; b has read nothing yet
+      other.insert({ id: 'from-a', vector: new Float32Array(8).fill(1) });
+      other.insert({ id: 'from-b', vector: new Float32Array(8).fill(2) });
+      db.insert({ id: 'from-b', vector: new Float32Array(8).fill(2) });
+      expect(path.basename((await b.saveIncremental())!)).toBe('000002.delta');
+      db.insert({ id: 'from-a-again', vector: new Float32Array(8).fill(3) });
+      // a's kept state says one delta; the listing says two, so a looks again and writes the third.
+      expect(path.basename((await a.saveIncremental())!)).toBe('000003.delta');
+      const loaded = new VectorDB({ dimension: 8 });
+      await new DatabasePersistence(loaded, { baseDir: dir }).load();
+      expectSameDb(loaded, db);
+    });
+
+    it('a version 1 chain (deltas listed in chain.json) still loads, and the next incremental save is a full one', async () => {
+      const { db, p } = await baseAndTwoDeltas();
+      const chainPath = path.join(dir, 'incremental', 'chain.json');
+      const current = (await new IncrementalChain(dir).read())!;
+      // As a save before version 2 wrote it: the deltas listed, with their file hashes.
+      const v1 = {
+        version: 1,
+        base: current.base,
+        deltas: current.deltas.map((d) => ({ ...d, sha256: 'f'.repeat(64) })),
+      };
+      writeFileSync(chainPath, JSON.stringify(v1, null, 2) + '\n');
+      const loaded = new VectorDB({ dimension: 8 });
+      await new DatabasePersistence(loaded, { baseDir: dir }).load();
+      expectSameDb(loaded, db);
+      db.insert({ id: 'next', vector: new Float32Array(8).fill(4) });
+      expect(path.basename((await p.saveIncremental())!)).toBe('database.bin');
+      expect((JSON.parse(readFileSync(chainPath, 'utf8')) as { version: number }).version).toBe(2);
+      expect(deltas()).toEqual([]);
     });
   });
 });
