@@ -453,6 +453,7 @@ export class DatabasePersistence {
     await this.autoSaver.settled();
     await this.ready;
     await this.queue.idle();
+    await this.store.laterWritten();
     try {
       if (this.db.hasChanges()) {
         if (this.options.incremental) await this.saveIncremental();

@@ -122,6 +122,32 @@ describe('snapshots', () => {
     expectSameDb(db, before);
   });
 
+  it("verify's integrity stamp: read back at once in this process, on disk after shutdown, lost harmlessly on a delete", async () => {
+    const db = makeDb(200);
+    const p = new DatabasePersistence(db, { baseDir: dir, format: 'binary' });
+    const a = await p.createSnapshot('a');
+    const b = await p.createSnapshot('b');
+    const metaFile = (id: string) => path.join(dir, 'snapshots', `${id}.meta.json`);
+    const onDisk = (id: string) => (JSON.parse(readFileSync(metaFile(id), 'utf8')) as { integrity?: { state: string; checkedAt: number } }).integrity;
+    const result = await p.verifySnapshot(a.id);
+    // The stamp is written after verify answers; every read in this process waits for it.
+    expect((await p.listSnapshots()).find((s) => s.id === a.id)!.integrity).toEqual({ state: 'verified', checkedAt: result.checkedAt });
+    expect(onDisk(a.id)).toEqual({ state: 'verified', checkedAt: result.checkedAt });
+    // An update right behind the stamp keeps it (the lock is in arrival order).
+    const second = await p.verifySnapshot(b.id);
+    const renamed = await p.updateSnapshot(b.id, { name: 'b2' });
+    expect(renamed.integrity).toEqual({ state: 'verified', checkedAt: second.checkedAt });
+    // A delete right after a verify: the stamp finds nothing to update, and nothing fails.
+    await p.verifySnapshot(a.id);
+    await p.deleteSnapshot(a.id);
+    expect((await p.listSnapshots()).map((s) => s.id)).toEqual([b.id]);
+    // Shutdown waits for a stamp still being written (with nothing to save, it has nothing else to wait for).
+    await p.save();
+    const third = await p.verifySnapshot(b.id);
+    await p.shutdown();
+    expect(onDisk(b.id)).toEqual({ state: 'verified', checkedAt: third.checkedAt });
+  });
+
   it('an unknown id → NOT_FOUND naming it; metadata without its data file → NOT_FOUND saying so', async () => {
     const db = makeDb(20);
     const before = cloneDb(db);
