@@ -36,6 +36,23 @@ describe('ChunkMemory', () => {
     expect(held).not.toContain(again[2]);
   });
 
+  it('when full, lets memory of another length give way to a new hand-back', () => {
+    const memory = new ChunkMemory(2);
+    const small = memory.take(4);
+    const big = [memory.take(8), memory.take(8)];
+    memory.giveBack(small)(() => true);
+    memory.giveBack(big[0]!)(() => false);
+    memory.giveBack(big[1]!)(() => true); // full: the 4-length array gives way
+    expect(memory.take(4)).not.toBe(small);
+    expect(memory.take(8)).toBe(big[1]);
+    const third = memory.take(8); // new: big[0] is not free
+    memory.giveBack(third)(() => true);
+    const fourth = new Float32Array(8);
+    memory.giveBack(fourth)(() => true); // full, all of one length: dropped
+    expect(memory.take(8)).toBe(third);
+    expect(memory.take(8)).not.toBe(fourth);
+  });
+
   it('hands out memory the hashing thread reads in place from 64 KiB up, and refills none it has yet to read', () => {
     const memory = new ChunkMemory();
     const length = IN_PLACE_MIN_BYTES / 4;

@@ -44,7 +44,14 @@ export class ChunkMemory {
     return (free) => {
       if (given) return;
       given = true;
-      if (this.returned.length < this.limit) this.returned.push({ memory, free });
+      if (this.returned.length >= this.limit) {
+        // Full: memory of another length gives way (a kept pool, VectorDB's for deltas, would
+        // otherwise hold sizes no later chunk asks for); else the new memory is left to the GC.
+        const other = this.returned.findIndex((r) => r.memory.length !== memory.length);
+        if (other < 0) return;
+        this.returned.splice(other, 1);
+      }
+      this.returned.push({ memory, free });
     };
   }
 }

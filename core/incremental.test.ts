@@ -44,7 +44,7 @@ describe('incremental saves', () => {
     for (let round = 1; round <= 3; round++) {
       changeOnePercent(db, round);
       const delta = await p.saveIncremental();
-      expect(delta).toMatch(/incremental[\\/]00000\d\.delta$/);
+      expect(delta).toMatch(/incremental[\\/][0-9a-f]{16}-00000\d\.delta$/);
       deltaSizes.push(statSync(delta!).size);
     }
     for (const size of deltaSizes) expect(size).toBeLessThan(fullSize * 0.05);
@@ -204,11 +204,11 @@ describe('incremental saves', () => {
       const file = JSON.parse(readFileSync(path.join(dir, 'incremental', 'chain.json'), 'utf8')) as Record<string, unknown>;
       expect(Object.keys(file).sort()).toEqual(['base', 'chainId', 'version']);
       expect(file.version).toBe(2);
-      expect(deltas()).toEqual(['000001.delta', '000002.delta']);
+      expect(deltas()).toEqual([`${file.chainId as string}-000001.delta`, `${file.chainId as string}-000002.delta`]);
       const state = await new IncrementalChain(dir).read();
       expect(state!.deltas.map((d) => [d.file, d.seq, d.upserts, d.deletes])).toEqual([
-        ['000001.delta', 1, 1, 1],
-        ['000002.delta', 2, 1, 1],
+        [deltas()[0], 1, 1, 1],
+        [deltas()[1], 2, 1, 1],
       ]);
       expect(state!.deltas.map((d) => d.bytes)).toEqual(deltas().map((n) => statSync(path.join(dir, 'incremental', n)).size));
       const loaded = new VectorDB({ dimension: 8 });
@@ -216,23 +216,32 @@ describe('incremental saves', () => {
       expectSameDb(loaded, db);
     });
 
-    it("an earlier chain's deltas left behind (a crash before their removal) are never applied", async () => {
-      const { db } = await baseAndTwoDeltas();
+    it("an earlier chain's deltas left behind (a crash before their removal) are never applied, even on a base of equal content", async () => {
+      const db = makeDb(300, 8, 4);
+      const p = new DatabasePersistence(db, { baseDir: dir, format: 'binary', incremental: true });
+      await p.saveIncremental();
+      db.insert({ id: 'x', vector: new Float32Array(8).fill(7) });
+      await p.saveIncremental(); // a delta adding x
       const old = path.join(dir, 'old-deltas');
       await fsp.mkdir(old);
       for (const name of deltas()) await fsp.copyFile(path.join(dir, 'incremental', name), path.join(old, name));
-      // A full save starts a new chain; the old deltas come back as if their removal never ran.
-      db.insert({ id: 'after', vector: new Float32Array(8).fill(9) });
-      await new DatabasePersistence(db, { baseDir: dir, format: 'binary', incremental: true }).save();
+      // Back to the base's content exactly (x was last): a full save whose content checksum is
+      // the old base's, so only the chain id tells the old delta from this chain's.
+      db.delete('x');
+      const before = (await new IncrementalChain(dir).read())!.base.contentChecksum;
+      await p.save();
+      const chain = (await new IncrementalChain(dir).read())!;
+      expect(chain.base.contentChecksum).toBe(before);
       for (const name of readdirSync(old)) await fsp.copyFile(path.join(old, name), path.join(dir, 'incremental', name));
-      expect(deltas()).toEqual(['000001.delta', '000002.delta']);
+      expect(deltas()).toHaveLength(1);
       const loaded = new VectorDB({ dimension: 8 });
       await new DatabasePersistence(loaded, { baseDir: dir }).load();
       expectSameDb(loaded, db);
-      // And the next delta of the new chain replaces the stale one of the same number.
-      const p = new DatabasePersistence(db, { baseDir: dir, format: 'binary', incremental: true });
-      db.delete('after');
-      expect(path.basename((await p.saveIncremental())!)).toBe('000001.delta');
+      expect(loaded.get('x')).toBeUndefined();
+      // This chain's first delta sits beside the stale one; both instances agree on the chain.
+      db.insert({ id: 'y', vector: new Float32Array(8).fill(8) });
+      expect(path.basename((await p.saveIncremental())!)).toBe(`${chain.chainId!}-000001.delta`);
+      expect(deltas()).toHaveLength(2);
       const again = new VectorDB({ dimension: 8 });
       await new DatabasePersistence(again, { baseDir: dir }).load();
       expectSameDb(again, db);
@@ -240,7 +249,7 @@ describe('incremental saves', () => {
 
     it('a missing delta in the middle fails the load with CORRUPT_FILE, and the next incremental save is a full one', async () => {
       const { db, p } = await baseAndTwoDeltas();
-      await fsp.rm(path.join(dir, 'incremental', '000001.delta'));
+      await fsp.rm(path.join(dir, 'incremental', deltas()[0]!));
       const target = makeDb(3, 8, 9);
       const before = cloneDb(target);
       await expect(new DatabasePersistence(target, { baseDir: dir }).load()).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
@@ -265,10 +274,10 @@ describe('incremental saves', () => {
       other.insert({ id: 'from-a', vector: new Float32Array(8).fill(1) });
       other.insert({ id: 'from-b', vector: new Float32Array(8).fill(2) });
       db.insert({ id: 'from-b', vector: new Float32Array(8).fill(2) });
-      expect(path.basename((await b.saveIncremental())!)).toBe('000002.delta');
+      expect(path.basename((await b.saveIncremental())!)).toMatch(/^[0-9a-f]{16}-000002\.delta$/);
       db.insert({ id: 'from-a-again', vector: new Float32Array(8).fill(3) });
       // a's kept state says one delta; the listing says two, so a looks again and writes the third.
-      expect(path.basename((await a.saveIncremental())!)).toBe('000003.delta');
+      expect(path.basename((await a.saveIncremental())!)).toMatch(/^[0-9a-f]{16}-000003\.delta$/);
       const loaded = new VectorDB({ dimension: 8 });
       await new DatabasePersistence(loaded, { baseDir: dir }).load();
       expectSameDb(loaded, db);

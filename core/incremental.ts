@@ -68,15 +68,16 @@ function fileStamp(stat: BigIntStats): string {
   return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
 }
 
-const DELTA_NAME = /^(\d{6,})\.delta$/;
-
 /**
- * `<baseDir>/incremental/chain.json` + `NNNNNN.delta`: the changes since the last full save. Each
- * delta is a VecSnap binary file holding only the upserted entries, with the deleted ids, its
- * seq and its chain's id in its header. chain.json names the base by content checksum, so deltas
- * never apply to a newer base written after them (a crash between the base's rename and the chain
- * reset is harmless), and holds the chain's id, which a full save draws afresh: deltas of an
- * earlier chain left by a crash before their removal are never taken for this chain's.
+ * `<baseDir>/incremental/chain.json` + `<chainId>-NNNNNN.delta` (`NNNNNN.delta` in version 1):
+ * the changes since the last full save. Each delta is a VecSnap binary file holding only the
+ * upserted entries, with the deleted ids, its seq and its chain's id in its header. chain.json
+ * names the base by content checksum, so deltas never apply to a newer base written after them (a
+ * crash between the base's rename and the chain reset is harmless), and holds the chain's id,
+ * which a full save draws afresh. Deltas of an earlier chain left by a crash before their removal
+ * are never taken for this chain's, and their names never collide with its deltas' (a new delta
+ * renamed over a leftover of the same name changed no name, and another instance's kept state
+ * would not have seen it).
  *
  * A delta's own atomic rename is what commits an incremental save. chain.json used to list the
  * deltas and was replaced after each one: a second atomic write (write, fsync, rename, folder
@@ -123,7 +124,7 @@ export class IncrementalChain {
     try {
       const [chainStat, listing] = await Promise.all([fs.stat(this.chainFile, { bigint: true }), fs.readdir(this.dir)]);
       chainStamp = fileStamp(chainStat);
-      names = listing.filter((name) => DELTA_NAME.test(name)).sort();
+      names = listing.filter((name) => name.endsWith('.delta') && !name.startsWith('.')).sort();
     } catch (err) {
       this.known = undefined;
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -175,6 +176,7 @@ export class IncrementalChain {
   private async scanDeltas(chainId: string, names: string[]): Promise<ChainDelta[]> {
     const deltas: ChainDelta[] = [];
     for (const name of names) {
+      if (!name.startsWith(`${chainId}-`)) continue;
       const file = path.join(this.dir, name);
       const dataset = await openDatasetFile(file, { verifyChecksum: false });
       try {
@@ -238,7 +240,7 @@ export class IncrementalChain {
       throw new VecSnapError('INVALID_ARGUMENT', 'Deltas are only added to a chain of version 2; a full save starts one.');
     }
     const seq = (chain.deltas.at(-1)?.seq ?? 0) + 1;
-    const file = path.join(this.dir, `${String(seq).padStart(6, '0')}.delta`);
+    const file = path.join(this.dir, `${chain.chainId}-${String(seq).padStart(6, '0')}.delta`);
     // Moved ids are deleted first so that re-applying puts them at the end, as in the live db.
     const deleted = [...changes.deleted, ...changes.moved];
     const upsertIds = [...changes.added, ...changes.changed];

@@ -25,8 +25,12 @@ const CASES: Array<[Format, Compression]> = [
 describe('writeDatasetFile under abort', () => {
   // A write stream opens its file in the background; an abort that landed before that open
   // finished used to leave the temp file behind, created after the clean-up had removed it.
-  for (const [format, compression] of CASES) {
-    it(`leaves no file at all whenever the abort lands (${format}+${compression})`, async () => {
+  // Uncompressed files this small are written whole; `gatherBytes: 0` streams them too.
+  const RUNS = CASES.flatMap(([format, compression]): Array<[Format, Compression, number | undefined]> =>
+    compression === 'none' && format !== 'sqlite' ? [[format, compression, undefined], [format, compression, 0]] : [[format, compression, undefined]],
+  );
+  for (const [format, compression, gatherBytes] of RUNS) {
+    it(`leaves no file at all whenever the abort lands (${format}+${compression}${gatherBytes === 0 ? ', streamed' : ''})`, async () => {
       const db = makeDb(400, 8, 3);
       const header = { dimension: 8, metric: db.metric, count: db.size, createdAt: 1 };
       for (let round = 0; round < 12; round++) {
@@ -44,6 +48,7 @@ describe('writeDatasetFile under abort', () => {
             header,
             chunks: db.readChunks(50),
             signal: controller.signal,
+            ...(gatherBytes !== undefined ? { gatherBytes } : {}),
             onEntries: () => {
               if (++chunks === abortAfter) controller.abort();
             },
@@ -251,6 +256,49 @@ describe('writeDatasetFile of a small uncompressed file (written whole)', () => 
       expect(code).toBe('ABORTED');
       expect(entries).toBe(1000);
       expect(source.finished).toBe(true);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
+
+  for (const format of ['binary', 'json'] as const) {
+    it(`ends the chunk source when the file fails to open or the stream stops while the gathered part is replayed (${format})`, async () => {
+      const db = makeDb(2000, 32, 8);
+      const header = { dimension: 32, metric: db.metric, count: db.size, createdAt: 7 };
+      // The target's folder is missing: the open fails after the encoder has started.
+      const missing = { finished: false };
+      const code = await codeOf(
+        writeDatasetFile(path.join(dir, 'no-such-folder', `out.${format}`), {
+          format,
+          compression: 'none',
+          header,
+          chunks: watched(db, 100, missing),
+          gatherBytes: 20_000,
+        }),
+      );
+      expect(code).toBe('NOT_FOUND');
+      expect(missing.finished).toBe(true);
+      // The abort lands at the first bytes counted, while the gathered buffers are replayed and
+      // the encoder waits.
+      const replayed = { finished: false };
+      const controller = new AbortController();
+      let counted = 0;
+      const aborted = await codeOf(
+        writeDatasetFile(path.join(dir, `out.${format}`), {
+          format,
+          compression: 'none',
+          header,
+          chunks: watched(db, 100, replayed),
+          gatherBytes: 20_000,
+          signal: controller.signal,
+          onBytes: (bytes) => {
+            counted = bytes;
+            controller.abort();
+          },
+        }),
+      );
+      expect(aborted).toBe('ABORTED');
+      expect(counted).toBeGreaterThan(0);
+      expect(replayed.finished).toBe(true);
       expect(readdirSync(dir)).toEqual([]);
     });
   }

@@ -98,15 +98,21 @@ export async function writeDatasetFile(
       // at them), so the encoder can tell when a block it passed on as a view has been written.
       const progress = compression === 'none' ? new FileProgress() : undefined;
       let encoder: AsyncIterable<Uint8Array> = withEventLoopTurns(codec.encode(header, entries, summary, signal, progress));
-      if (compression === 'none') {
-        const start = await gather(encoder, options.gatherBytes ?? GATHER_MAX_BYTES);
+      // A started encoder whose output no pipeline will read (its file failed to open) is ended
+      // here, so that its chunk source's clean-up runs (VectorDB.readChunks releases the database).
+      let endEncoder: (() => Promise<unknown>) | undefined;
+      const gatherBytes = options.gatherBytes ?? GATHER_MAX_BYTES;
+      if (compression === 'none' && gatherBytes > 0) {
+        const start = await gather(encoder, gatherBytes);
         if (start.rest === undefined) {
-          const file = await writeGathered(temp, start.buffers, start.bytes, fileChecksum, options.onBytes, signal);
-          // The encoder's views of recycled chunk memory are written: that memory is free again.
-          progress?.wroteAll(file.bytes);
-          return file;
+          try {
+            return await writeGathered(temp, start.buffers, start.bytes, fileChecksum, options.onBytes, signal);
+          } finally {
+            progress?.settled();
+          }
         }
         encoder = start.rest;
+        endEncoder = start.end;
       }
       const stages = (): Stage[] => {
         const compressor = createCompressor(compression, options.sizeHint);
@@ -119,13 +125,20 @@ export async function writeDatasetFile(
           throw err;
         }
       };
-      await pipeIntoFile(temp, stages, {
-        highWaterMark: 1024 * 1024,
-        writebackEveryBytes: WRITEBACK_BYTES,
-        sync: true,
-        ...(progress ? { progress } : {}),
-        ...(signal ? { signal } : {}),
-      });
+      try {
+        await pipeIntoFile(temp, stages, {
+          highWaterMark: 1024 * 1024,
+          writebackEveryBytes: WRITEBACK_BYTES,
+          sync: true,
+          ...(progress ? { progress } : {}),
+          ...(signal ? { signal } : {}),
+        });
+      } catch (err) {
+        await endEncoder?.();
+        throw err;
+      } finally {
+        progress?.settled();
+      }
       return hasher.result();
     }
     if (compression === 'none') {
@@ -165,29 +178,35 @@ const GATHER_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * The encoder's output while it stays under `maxBytes`. `rest` is undefined when that was all of
- * it; otherwise it yields the gathered buffers and then the remainder, for the stream pipeline.
+ * it; otherwise it yields the gathered buffers and then the remainder, for the stream pipeline,
+ * and `end` ends the encoder (for when `rest` is never read).
  */
 async function gather(
   encoder: AsyncIterable<Uint8Array>,
   maxBytes: number,
-): Promise<{ buffers: Uint8Array[]; bytes: number; rest: AsyncIterable<Uint8Array> | undefined }> {
+): Promise<{ buffers: Uint8Array[]; bytes: number; rest: AsyncIterable<Uint8Array> | undefined; end: () => Promise<unknown> }> {
   const iterator = encoder[Symbol.asyncIterator]();
   const buffers: Uint8Array[] = [];
   let bytes = 0;
   for (;;) {
     const next = await iterator.next();
-    if (next.done) return { buffers, bytes, rest: undefined };
+    if (next.done) return { buffers, bytes, rest: undefined, end: async () => undefined };
     buffers.push(next.value);
     bytes += next.value.length;
     if (bytes >= maxBytes) break;
   }
+  const end = async (): Promise<unknown> => iterator.return?.();
   async function* rest(): AsyncGenerator<Uint8Array> {
-    yield* buffers.splice(0);
-    // Delegating passes an early end of the pipeline on to the encoder (its return()), so the
-    // chunk source's clean-up runs (VectorDB.readChunks releases the database for compaction).
-    yield* { [Symbol.asyncIterator]: () => iterator };
+    try {
+      yield* buffers.splice(0);
+      yield* { [Symbol.asyncIterator]: () => iterator };
+    } finally {
+      // A pipeline that ends early, even while the gathered buffers are replayed, ends the
+      // encoder (a finished one ignores this).
+      await end();
+    }
   }
-  return { buffers, bytes, rest: rest() };
+  return { buffers, bytes, rest: rest(), end };
 }
 
 /** Writes `buffers` into the new file `temp` with one writev, and fsyncs it. */

@@ -7,23 +7,26 @@ export type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadW
 
 /**
  * How many bytes a file has taken: writes that have completed. 0 until it opens. Followed on
- * pipeIntoFile's write stream, or set once by a writer that wrote the whole file at once.
+ * pipeIntoFile's write stream until the writer says its writes are over (settled).
  */
 export class FileProgress {
   private sink: WriteStream | undefined;
-  private whole = 0;
+  private over = false;
 
   writtenBytes(): number {
-    return this.sink?.bytesWritten ?? this.whole;
+    return this.over ? Infinity : (this.sink?.bytesWritten ?? 0);
   }
 
   attach(sink: WriteStream): void {
     this.sink = sink;
   }
 
-  /** All `bytes` were written, not through a stream. */
-  wroteAll(bytes: number): void {
-    this.whole = bytes;
+  /**
+   * The file's writes are over, done or failed: nothing reads the memory of any block any more.
+   * Memory a failed write held would otherwise never count as free (VectorDB keeps a delta's).
+   */
+  settled(): void {
+    this.over = true;
   }
 }
 
