@@ -11,6 +11,13 @@ let cleanup: () => void;
 beforeEach(() => ({ dir, cleanup } = tempDir()));
 afterEach(() => cleanup());
 
+/** A new database of `dimension`, loaded from the test's folder as a later run of the app would. */
+async function loadFolder(dimension: number): Promise<VectorDB> {
+  const loaded = new VectorDB({ dimension });
+  await new DatabasePersistence(loaded, { baseDir: dir }).load();
+  return loaded;
+}
+
 function changeOnePercent(db: VectorDB, round: number): void {
   const rand = rng(1000 + round);
   const ids = [...db.ids()];
@@ -68,9 +75,7 @@ describe('incremental saves', () => {
     }
     expect(compacted).toBe(true);
     expect(readdirSync(path.join(dir, 'incremental')).filter((n) => n.endsWith('.delta'))).toEqual([]);
-    const loaded = new VectorDB({ dimension: 8 });
-    await new DatabasePersistence(loaded, { baseDir: dir }).load();
-    expectSameDb(loaded, db);
+    expectSameDb(await loadFolder(8), db);
   });
 
   it('clear() or a restore forces the next incremental save to be full', async () => {
@@ -95,9 +100,7 @@ describe('incremental saves', () => {
     const other = makeDb(100, 8, 5);
     const expected = cloneDb(other);
     await new DatabasePersistence(other, { baseDir: path.join(dir, 'elsewhere') }).export({ path: base!, format: 'binary' });
-    const loaded = new VectorDB({ dimension: 8 });
-    await new DatabasePersistence(loaded, { baseDir: dir }).load();
-    expectSameDb(loaded, expected);
+    expectSameDb(await loadFolder(8), expected);
   });
 
   it('a damaged delta fails the load and leaves the db untouched', async () => {
@@ -211,9 +214,7 @@ describe('incremental saves', () => {
         [deltas()[1], 2, 1, 1],
       ]);
       expect(state!.deltas.map((d) => d.bytes)).toEqual(deltas().map((n) => statSync(path.join(dir, 'incremental', n)).size));
-      const loaded = new VectorDB({ dimension: 8 });
-      await new DatabasePersistence(loaded, { baseDir: dir }).load();
-      expectSameDb(loaded, db);
+      expectSameDb(await loadFolder(8), db);
     });
 
     it("an earlier chain's deltas left behind (a crash before their removal) are never applied, even on a base of equal content", async () => {
@@ -242,9 +243,7 @@ describe('incremental saves', () => {
       db.insert({ id: 'y', vector: new Float32Array(8).fill(8) });
       expect(path.basename((await p.saveIncremental())!)).toBe(`${chain.chainId!}-000001.delta`);
       expect(deltas()).toHaveLength(2);
-      const again = new VectorDB({ dimension: 8 });
-      await new DatabasePersistence(again, { baseDir: dir }).load();
-      expectSameDb(again, db);
+      expectSameDb(await loadFolder(8), db);
     });
 
     it('a missing delta in the middle fails the load with CORRUPT_FILE, and the next incremental save is a full one', async () => {
@@ -257,9 +256,7 @@ describe('incremental saves', () => {
       db.insert({ id: 'later', vector: new Float32Array(8).fill(5) });
       expect(path.basename((await p.saveIncremental())!)).toBe('database.bin');
       expect(deltas()).toEqual([]);
-      const loaded = new VectorDB({ dimension: 8 });
-      await new DatabasePersistence(loaded, { baseDir: dir }).load();
-      expectSameDb(loaded, db);
+      expectSameDb(await loadFolder(8), db);
     });
 
     it("another instance's delta is seen at once, and the next delta follows it", async () => {
@@ -278,9 +275,7 @@ describe('incremental saves', () => {
       db.insert({ id: 'from-a-again', vector: new Float32Array(8).fill(3) });
       // a's kept state says one delta; the listing says two, so a looks again and writes the third.
       expect(path.basename((await a.saveIncremental())!)).toMatch(/^[0-9a-f]{16}-000003\.delta$/);
-      const loaded = new VectorDB({ dimension: 8 });
-      await new DatabasePersistence(loaded, { baseDir: dir }).load();
-      expectSameDb(loaded, db);
+      expectSameDb(await loadFolder(8), db);
     });
 
     it('a version 1 chain (deltas listed in chain.json) still loads, and the next incremental save is a full one', async () => {
@@ -294,9 +289,7 @@ describe('incremental saves', () => {
         deltas: current.deltas.map((d) => ({ ...d, sha256: 'f'.repeat(64) })),
       };
       writeFileSync(chainPath, JSON.stringify(v1, null, 2) + '\n');
-      const loaded = new VectorDB({ dimension: 8 });
-      await new DatabasePersistence(loaded, { baseDir: dir }).load();
-      expectSameDb(loaded, db);
+      expectSameDb(await loadFolder(8), db);
       db.insert({ id: 'next', vector: new Float32Array(8).fill(4) });
       expect(path.basename((await p.saveIncremental())!)).toBe('database.bin');
       expect((JSON.parse(readFileSync(chainPath, 'utf8')) as { version: number }).version).toBe(2);
