@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'vecsnap-checksum-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('sha256File', () => {
-  // Sizes straddle the 8 MiB read buffer so both buffers and a short last read are exercised.
+  // Sizes straddle the 4 MiB read blocks so both blocks and a short last read are exercised.
   for (const size of [0, 1, 8 * 1024 * 1024, 8 * 1024 * 1024 + 1, 17 * 1024 * 1024 + 12345]) {
     it(`matches a one-shot SHA-256 for ${size} bytes`, async () => {
       const bytes = randomBytes(size);
@@ -23,6 +23,26 @@ describe('sha256File', () => {
       if (size > 0) expect(seen.at(-1)).toBe(size);
     });
   }
+
+  it('keeps each hash on its own blocks: side by side, and after one that failed mid-file', async () => {
+    const files = [0, 1, 2].map((i) => {
+      const bytes = randomBytes(9 * 1024 * 1024 + i * 4099);
+      const file = join(dir, `side${i}`);
+      writeFileSync(file, bytes);
+      return { file, sha256: createHash('sha256').update(bytes).digest('hex') };
+    });
+    // onBytes runs while the next block's read is on its way: the blocks must not be handed to
+    // the next hash before that read ends.
+    const failed = sha256File(files[0]!.file, {
+      onBytes: () => {
+        throw new Error('progress listener failed');
+      },
+    }).catch((e: unknown) => e);
+    const side = await Promise.all(files.map((f) => sha256File(f.file)));
+    expect(side.map((r) => r.sha256)).toEqual(files.map((f) => f.sha256));
+    expect(await failed).toMatchObject({ message: expect.stringContaining('progress listener failed') });
+    for (const f of files) expect((await sha256File(f.file)).sha256).toBe(f.sha256);
+  });
 
   it('reports a missing file as a VecSnapError and an abort as ABORTED', async () => {
     await expect(sha256File(join(dir, 'absent'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
