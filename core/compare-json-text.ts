@@ -164,6 +164,7 @@ export async function compareJsonFileTexts(a: RecordedFile, b: RecordedFile, opt
     for (const [n, side] of [a, b].entries()) {
       const bytes = readStoredBytes(side.file, found[n]!.compression, found[n]!.size, {
         hashFile: verify,
+        recycle: true,
         onBytes: (count) => {
           done[n] = count;
           const sum = done[0]! + done[1]!;
@@ -171,7 +172,7 @@ export async function compareJsonFileTexts(a: RecordedFile, b: RecordedFile, opt
         },
       });
       opened.push(bytes);
-      const texts = await readJsonEntryTexts(bytes.input, options.signal);
+      const texts = await readJsonEntryTexts(bytes.input, options.signal, bytes.release);
       if (texts === null) return null;
       sides.push(texts);
     }

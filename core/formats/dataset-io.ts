@@ -6,6 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline as pipelineCb } from 'node:stream';
 import { VecSnapError, throwIfAborted, toVecSnapError } from '../errors.js';
 import { hashingStage, sha256File } from '../io/checksum.js';
+import { openBlockReader } from '../io/block-reader.js';
 import { createStreamSha256 } from '../io/sha256-thread.js';
 import { withEventLoopTurns } from '../io/event-loop.js';
 import { FileProgress, pipeIntoFile, type Stage } from '../io/file-sink.js';
@@ -318,6 +319,11 @@ export interface StoredBytes {
   input: AsyncIterable<Buffer>;
   /** SHA-256 of the stored bytes when asked for (`hashFile`); complete once `input` has ended. */
   sha256(): string | undefined;
+  /**
+   * Hands a piece of `input` back for reuse once nothing reads it (with `recycle`, for an
+   * uncompressed file: openBlockReader); otherwise does nothing.
+   */
+  release(piece: Uint8Array): void;
   close(): Promise<void>;
 }
 
@@ -326,9 +332,11 @@ export function readStoredBytes(
   file: string,
   compression: Compression,
   fileSize: number,
-  options: Pick<OpenDatasetOptions, 'onBytes' | 'hashFile'> = {},
+  options: Pick<OpenDatasetOptions, 'onBytes' | 'hashFile'> & { recycle?: boolean } = {},
 ): StoredBytes {
-  const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  // Compressed, `input` is the decompressor's output: the file's blocks never reach the caller.
+  const blocks = options.recycle && compression === 'none' ? openBlockReader(file) : undefined;
+  const raw = blocks?.stream ?? createReadStream(file, { highWaterMark: 1024 * 1024 });
   const decompressor = createDecompressor(compression);
   const counter = byteCounter(options.onBytes, fileSize, options.hashFile ?? false);
   const last = decompressor ?? counter.stream;
@@ -338,6 +346,7 @@ export function readStoredBytes(
   return {
     input: last as AsyncIterable<Buffer>,
     sha256: counter.sha256,
+    release: blocks ? blocks.release : () => undefined,
     close: async () => {
       for (const s of streams) s.destroy();
     },

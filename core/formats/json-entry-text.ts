@@ -35,10 +35,14 @@ export interface JsonEntryTexts {
  * Reads a VecSnap JSON file's header and then its entries as text. Null when the input is not
  * VecSnap JSON or its header cannot be read; the ordinary reader then says what is wrong.
  * Nothing here checks the content: callers check the file's SHA-256 against the one recorded
- * when it was written.
+ * when it was written. `release` takes input pieces back once read (JsonReader).
  */
-export async function readJsonEntryTexts(input: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<JsonEntryTexts | null> {
-  const r = new JsonReader(input);
+export async function readJsonEntryTexts(
+  input: AsyncIterable<Buffer>,
+  signal?: AbortSignal,
+  release?: (piece: Uint8Array) => void,
+): Promise<JsonEntryTexts | null> {
+  const r = new JsonReader(input, release);
   const members = new Map<string, unknown>();
   let dimension: number;
   try {

@@ -87,7 +87,14 @@ export class JsonReader {
   private tap: ((bytes: Buffer) => void) | undefined;
   private readonly iterator: AsyncIterator<Buffer>;
 
-  constructor(source: AsyncIterable<Buffer>) {
+  /**
+   * @param release Takes input pieces back once their bytes are copied (BlockReader.release).
+   *   With it, `buf` is always a copy; without it, a piece that fills `buf` alone is used as is.
+   */
+  constructor(
+    source: AsyncIterable<Buffer>,
+    private readonly release?: (piece: Uint8Array) => void,
+  ) {
     this.iterator = source[Symbol.asyncIterator]();
   }
 
@@ -124,8 +131,9 @@ export class JsonReader {
     }
     if (got === 0) return false;
     this.base += this.pos;
-    this.buf = keep === 0 && pieces.length === 1 ? pieces[0]! : Buffer.concat([this.buf.subarray(this.pos), ...pieces]);
+    this.buf = keep === 0 && pieces.length === 1 && !this.release ? pieces[0]! : Buffer.concat([this.buf.subarray(this.pos), ...pieces]);
     this.pos = 0;
+    if (this.release) for (const piece of pieces) this.release(piece);
     return true;
   }
 
