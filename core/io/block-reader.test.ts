@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,24 +34,73 @@ describe('openBlockReader', () => {
     expect(memories.size).toBeLessThanOrEqual(4);
   });
 
-  it('never reads into a block that was not given back, and ignores anything else given', async () => {
+  it('never reads into a block that was not given back, nor into anything else given', async () => {
     const block = 16 * 1024;
     const { file, bytes } = fileOf(12 * block);
     const reader = openBlockReader(file, block);
     const held: Buffer[] = [];
+    const foreign = Buffer.alloc(block, 0xa5);
     let n = 0;
     for await (const piece of reader.stream as AsyncIterable<Buffer>) {
-      // Every other piece is kept as delivered; foreign and repeated releases must change nothing.
-      if (n++ % 2 === 0) held.push(piece);
-      else {
+      // Every other piece is kept as delivered; the rest are given back twice, and memory the
+      // reader did not deliver (other memory, a view of a piece) is given too.
+      if (n++ % 2 === 0) {
+        held.push(piece);
+        reader.release(piece.subarray(0));
+      } else {
         reader.release(piece);
         reader.release(piece);
       }
-      reader.release(Buffer.alloc(block));
+      reader.release(foreign);
       reader.release(new Uint8Array(new SharedArrayBuffer(block)));
     }
     held.forEach((piece, i) => expect(piece.equals(bytes.subarray(2 * i * block, (2 * i + 1) * block))).toBe(true));
     expect(new Set(held.map((p) => p.buffer)).size).toBe(held.length);
+    expect(foreign.every((b) => b === 0xa5)).toBe(true);
+  });
+
+  it('ignores a stale piece given back again after its memory was delivered anew', async () => {
+    const block = 16 * 1024;
+    const { file, bytes } = fileOf(40 * block);
+    const reader = openBlockReader(file, block);
+    const seen: { piece: Buffer; at: number }[] = [];
+    let first: Buffer | undefined;
+    let n = 0;
+    for await (const piece of reader.stream as AsyncIterable<Buffer>) {
+      seen.push({ piece, at: n * block });
+      if (n === 0) {
+        first = piece;
+        reader.release(piece);
+      }
+      // By now piece 0's memory has been read into again and delivered as a newer piece, held.
+      if (n === 5) reader.release(first!);
+      n++;
+    }
+    for (const { piece, at } of seen.slice(1)) expect(piece.equals(bytes.subarray(at, at + block))).toBe(true);
+  });
+
+  it('closes its file when destroyed before the open ended, during a read, or with an error', async () => {
+    const block = 64 * 1024;
+    const { file } = fileOf(40 * block);
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    for (let i = 0; i < 20; i++) {
+      const early = openBlockReader(file, block);
+      early.stream.destroy();
+      await once(early.stream, 'close');
+      const reading = openBlockReader(file, block);
+      reading.stream.on('data', () => undefined);
+      await once(reading.stream, 'data');
+      reading.stream.destroy();
+      await once(reading.stream, 'close');
+    }
+    const failing = openBlockReader(file, block);
+    const pieces = (failing.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    await pieces.next();
+    failing.stream.destroy(new Error('stopped by the test'));
+    await expect(pieces.next()).rejects.toThrow('stopped by the test');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fds()).toBe(before);
   });
 
   it('fails its stream for a file that cannot be opened', async () => {

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, promises as fsp, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { VecSnapError } from '../errors.js';
 import { sha256File } from './checksum.js';
 
@@ -31,8 +31,7 @@ describe('sha256File', () => {
       writeFileSync(file, bytes);
       return { file, sha256: createHash('sha256').update(bytes).digest('hex') };
     });
-    // onBytes runs while the next block's read is on its way: the blocks must not be handed to
-    // the next hash before that read ends.
+    // onBytes runs while the next block's read is on its way (the test below checks that read).
     const failed = sha256File(files[0]!.file, {
       onBytes: () => {
         throw new Error('progress listener failed');
@@ -42,6 +41,45 @@ describe('sha256File', () => {
     expect(side.map((r) => r.sha256)).toEqual(files.map((f) => f.sha256));
     expect(await failed).toMatchObject({ message: expect.stringContaining('progress listener failed') });
     for (const f of files) expect((await sha256File(f.file)).sha256).toBe(f.sha256);
+  });
+
+  it('hands its blocks to the next hash only once a read still running into them has ended', async () => {
+    const bytes = randomBytes(9 * 1024 * 1024);
+    const file = join(dir, 'in-flight');
+    writeFileSync(file, bytes);
+    const reading = new Set<ArrayBufferLike>();
+    const overlaps: number[] = [];
+    const realOpen = fsp.open.bind(fsp);
+    let slow = true; // the first hash's reads take 100 ms, so its last one outlives its failure
+    const spy = vi.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
+      const handle = await realOpen(...args);
+      const delay = slow;
+      slow = false;
+      const read = handle.read.bind(handle) as (...a: unknown[]) => Promise<{ bytesRead: number }>;
+      (handle as unknown as { read: unknown }).read = async (buf: Buffer, ...rest: unknown[]) => {
+        if (reading.has(buf.buffer)) overlaps.push(buf.length);
+        reading.add(buf.buffer);
+        try {
+          if (delay) await new Promise((resolve) => setTimeout(resolve, 100));
+          return await read(buf, ...rest);
+        } finally {
+          reading.delete(buf.buffer);
+        }
+      };
+      return handle;
+    });
+    try {
+      const failed = await sha256File(file, {
+        onBytes: () => {
+          throw new Error('progress listener failed');
+        },
+      }).catch((e: unknown) => e);
+      expect(failed).toMatchObject({ message: expect.stringContaining('progress listener failed') });
+      expect((await sha256File(file)).sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(overlaps).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('reports a missing file as a VecSnapError and an abort as ABORTED', async () => {
