@@ -40,7 +40,7 @@ export function openBlockReader(file: string, blockBytes = 1024 * 1024): BlockRe
       );
     },
     read() {
-      const memory = free.pop() ?? newBlock();
+      const memory = free.pop() ?? new ArrayBuffer(blockBytes);
       handle!.read(new Uint8Array(memory), 0, blockBytes, null).then(
         ({ bytesRead }) => {
           if (bytesRead === 0) {
@@ -65,7 +65,6 @@ export function openBlockReader(file: string, blockBytes = 1024 * 1024): BlockRe
       );
     },
   });
-  const newBlock = (): ArrayBuffer => new ArrayBuffer(blockBytes);
   return {
     stream,
     release(piece) {
